@@ -1,0 +1,107 @@
+package project
+
+import (
+	"errors"
+	"fmt"
+	"go/build"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+
+	"golang.org/x/mod/modfile"
+)
+
+// Project is a Go module as found on disk.
+type Project struct {
+	Dir       string // module root, absolute
+	Module    string // module path from go.mod
+	GoVersion string // the go directive, e.g. "1.26" or "1.26.2"
+	Mains     []Main // main packages: each cmd/<name>, else the module root
+	Vendor    bool   // vendor/modules.txt exists
+	HasGoSum  bool
+	Requires  int // requirements in go.mod: a module with any needs go.sum
+}
+
+// Main is one main package of the module.
+type Main struct {
+	Package string // relative to the module root: "./cmd/hello" or "."
+	Name    string // the binary's default name: the directory's base, or the module's base for "."
+}
+
+// Load reads the module rooted at dir.
+func Load(dir string) (Project, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return Project{}, err
+	}
+	data, err := os.ReadFile(filepath.Join(abs, "go.mod"))
+	if errors.Is(err, os.ErrNotExist) {
+		return Project{}, fmt.Errorf("no go.mod in %s: run mage from the root of your Go module", abs)
+	}
+	if err != nil {
+		return Project{}, fmt.Errorf("reading go.mod: %w", err)
+	}
+	mf, err := modfile.ParseLax(filepath.Join(abs, "go.mod"), data, nil)
+	if err != nil {
+		return Project{}, fmt.Errorf("parsing go.mod: %w", err)
+	}
+	if mf.Module == nil {
+		return Project{}, fmt.Errorf("go.mod in %s has no module line: run go mod init", abs)
+	}
+	p := Project{Dir: abs, Module: mf.Module.Mod.Path, Requires: len(mf.Require)}
+	if mf.Go != nil {
+		p.GoVersion = mf.Go.Version
+	}
+	_, err = os.Stat(filepath.Join(abs, "go.sum"))
+	p.HasGoSum = err == nil
+	_, err = os.Stat(filepath.Join(abs, "vendor", "modules.txt"))
+	p.Vendor = err == nil
+	if p.Mains, err = findMains(abs, p.Module); err != nil {
+		return Project{}, err
+	}
+	return p, nil
+}
+
+// findMains lists the main packages under cmd/, or the root package when it is main.
+// Files with build tags that are not set by default (such as mage's) are ignored.
+func findMains(dir, module string) ([]Main, error) {
+	var mains []Main
+	entries, _ := os.ReadDir(filepath.Join(dir, "cmd"))
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if isMain(filepath.Join(dir, "cmd", e.Name())) {
+			mains = append(mains, Main{Package: "./cmd/" + e.Name(), Name: e.Name()})
+		}
+	}
+	if isMain(dir) {
+		mains = append(mains, Main{Package: ".", Name: path.Base(module)})
+	}
+	sort.Slice(mains, func(i, j int) bool { return mains[i].Package < mains[j].Package })
+	return mains, nil
+}
+
+func isMain(dir string) bool {
+	ctx := build.Default
+	ctx.CgoEnabled = false
+	pkg, err := ctx.ImportDir(dir, 0)
+	return err == nil && pkg.Name == "main"
+}
+
+// MinorGo is the major.minor of the go directive ("1.26" of "1.26.2"), used to pick
+// a builder image tag.
+func (p Project) MinorGo() string {
+	v := p.GoVersion
+	dots := 0
+	for i, c := range v {
+		if c == '.' {
+			dots++
+			if dots == 2 {
+				return v[:i]
+			}
+		}
+	}
+	return v
+}

@@ -1,0 +1,87 @@
+package project
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func write(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestLoad(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		want  Project
+	}{
+		{
+			name: "cmd dirs, mage files and libraries ignored",
+			files: map[string]string{
+				"go.mod":                 "module github.com/acme/shop\n\ngo 1.26.2\n\nrequire golang.org/x/text v0.1.0\n",
+				"go.sum":                 "",
+				"cmd/api/main.go":        "package main\nfunc main(){}\n",
+				"cmd/worker/main.go":     "package main\nfunc main(){}\n",
+				"cmd/README/x.go":        "package readme\n",
+				"magefiles/magefile.go":  "//go:build mage\npackage main\nfunc Build(){}\n",
+				"magefile.go":            "//go:build mage\npackage main\n",
+				"internal/store/db.go":   "package store\n",
+				"vendor/modules.txt":     "",
+				"cmd/api/main_test.go":   "package main\n",
+				"cmd/empty/.placeholder": "",
+			},
+			want: Project{Module: "github.com/acme/shop", GoVersion: "1.26.2", Requires: 1, HasGoSum: true, Vendor: true,
+				Mains: []Main{{"./cmd/api", "api"}, {"./cmd/worker", "worker"}}},
+		},
+		{
+			name:  "root main package",
+			files: map[string]string{"go.mod": "module example.com/hello\ngo 1.25\n", "main.go": "package main\nfunc main(){}\n"},
+			want:  Project{Module: "example.com/hello", GoVersion: "1.25", Mains: []Main{{".", "hello"}}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, dir, tc.files)
+			got, err := Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.want.Dir = dir
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("Load (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "no go.mod") {
+		t.Errorf("no go.mod: %v", err)
+	}
+	write(t, dir, map[string]string{"go.mod": "go 1.26\n"})
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "no module line") {
+		t.Errorf("no module line: %v", err)
+	}
+}
+
+func TestMinorGo(t *testing.T) {
+	for in, want := range map[string]string{"1.26.2": "1.26", "1.26": "1.26", "1.21rc1": "1.21rc1"} {
+		if got := (Project{GoVersion: in}).MinorGo(); got != want {
+			t.Errorf("MinorGo(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
