@@ -1,0 +1,176 @@
+package version
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Facts are what git says about a work tree; Gather collects them, Compute reads them.
+type Facts struct {
+	// ExactTags are the tags on HEAD, lightweight or annotated, semver or not.
+	ExactTags []string
+	// AllTags are all tags in the repository, semver or not.
+	AllTags []string
+	// Describe is git describe --tags --long --always output limited to release tags
+	// (vX.Y.Z[-pre]): <tag>-<commits since>-g<sha>, or the bare abbreviated sha when no
+	// release tag is an ancestor of HEAD.
+	Describe string
+	// Commit is the full sha of HEAD; empty means no git.
+	Commit string
+	// CommitTime is the committer time of HEAD, in UTC.
+	CommitTime time.Time
+	// Dirty reports changes to tracked files or untracked, non-ignored files.
+	Dirty bool
+	// Commits counts the commits reachable from HEAD. Gather fills it only when
+	// Describe holds no tag, the only case Compute reads it.
+	Commits int
+}
+
+// Errors from Gather and Resolve for a missing git; Resolve falls back to Dev on them
+// when Options.AllowNoGit is set.
+var (
+	ErrNoGit         = errors.New("git not found on PATH")
+	ErrNotRepository = errors.New("not a git repository")
+	ErrNoCommits     = errors.New("no commits")
+)
+
+// Resolve gathers the facts of the work tree in dir and computes its version.
+// Without a git binary, a repository or a commit it returns an error wrapping
+// ErrNoGit, ErrNotRepository or ErrNoCommits, unless o.AllowNoGit is set (version Dev)
+// or o.Override is (version Override, no revision or time).
+func Resolve(ctx context.Context, dir string, o Options) (Info, error) {
+	if _, err := overrideTag(o.Override); err != nil {
+		return Info{}, err
+	}
+	f, err := Gather(ctx, dir)
+	if err != nil {
+		noGit := errors.Is(err, ErrNoGit) || errors.Is(err, ErrNotRepository) || errors.Is(err, ErrNoCommits)
+		if !noGit || !(o.AllowNoGit || o.Override != "") {
+			return Info{}, err
+		}
+		f = Facts{}
+	}
+	return Compute(f, o)
+}
+
+// Gather runs git in dir ("" for the current directory) to collect the facts
+// Compute needs.
+func Gather(ctx context.Context, dir string) (Facts, error) {
+	return gather(ctx, dir, runGit)
+}
+
+// runFunc runs git with args in dir and returns its standard output.
+type runFunc func(ctx context.Context, dir string, args ...string) (string, error)
+
+func gather(ctx context.Context, dir string, run runFunc) (Facts, error) {
+	where := dir
+	if abs, err := filepath.Abs(dir); err == nil {
+		where = abs
+	}
+	out, err := run(ctx, dir, "rev-parse", "--is-inside-work-tree")
+	switch {
+	case errors.Is(err, exec.ErrNotFound):
+		return Facts{}, fmt.Errorf("%w: install git, or set %s", ErrNoGit, EnvVersion)
+	case err != nil && strings.Contains(err.Error(), "not a git repository"):
+		return Facts{}, fmt.Errorf("%s is %w: run git init, or set %s", where, ErrNotRepository, EnvVersion)
+	case err != nil:
+		return Facts{}, err
+	case strings.TrimSpace(out) != "true":
+		return Facts{}, fmt.Errorf("%s is %w with a work tree (it is bare or inside .git): run in a checkout, or set %s", where, ErrNotRepository, EnvVersion)
+	}
+
+	// rev-parse --verify --quiet exits 1 without output when HEAD has no commit yet.
+	out, err = run(ctx, dir, "rev-parse", "--verify", "--quiet", "HEAD")
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) && exitErr.ExitCode() == 1 {
+		return Facts{}, fmt.Errorf("%s has %w yet: make a first commit, or set %s", where, ErrNoCommits, EnvVersion)
+	}
+	if err != nil {
+		return Facts{}, err
+	}
+	f := Facts{Commit: strings.TrimSpace(out)}
+
+	if out, err = run(ctx, dir, "show", "--no-patch", "--no-show-signature", "--format=%ct", f.Commit); err != nil {
+		return Facts{}, err
+	}
+	sec, err := strconv.ParseInt(strings.TrimSpace(out), 10, 64)
+	if err != nil {
+		return Facts{}, fmt.Errorf("reading the commit time of %s: git show printed %q, not seconds since 1970", f.Commit, out)
+	}
+	f.CommitTime = time.Unix(sec, 0).UTC()
+
+	if out, err = run(ctx, dir, "--no-optional-locks", "status", "--porcelain", "--untracked-files=normal"); err != nil {
+		return Facts{}, err
+	}
+	f.Dirty = strings.TrimSpace(out) != ""
+
+	if out, err = run(ctx, dir, "for-each-ref", "--format=%(refname:strip=2)", "refs/tags"); err != nil {
+		return Facts{}, err
+	}
+	f.AllTags = strings.Fields(out)
+	if out, err = run(ctx, dir, "for-each-ref", "--format=%(refname:strip=2)", "--points-at="+f.Commit, "refs/tags"); err != nil {
+		return Facts{}, err
+	}
+	f.ExactTags = strings.Fields(out)
+
+	if out, err = run(ctx, dir, describeArgs(f.Commit, f.AllTags)...); err != nil {
+		return Facts{}, err
+	}
+	f.Describe = strings.TrimSpace(out)
+	if _, _, ok := parseDescribe(f.Describe); !ok {
+		if out, err = run(ctx, dir, "rev-list", "--count", f.Commit); err != nil {
+			return Facts{}, err
+		}
+		if f.Commits, err = strconv.Atoi(strings.TrimSpace(out)); err != nil {
+			return Facts{}, fmt.Errorf("counting the commits of %s: git rev-list printed %q, not a number", f.Commit, out)
+		}
+	}
+	return f, nil
+}
+
+// describeArgs returns the git describe argv that finds the nearest release tag
+// (vX.Y.Z[-pre]) of commit: tags starting with "v" that are not releases are excluded
+// by name (tag names cannot hold glob characters, so each matches only itself).
+func describeArgs(commit string, tags []string) []string {
+	args := []string{"describe", "--tags", "--long", "--always", "--abbrev=7", "--match=v*"}
+	for _, t := range tags {
+		if strings.HasPrefix(t, "v") && !isRelease(t) {
+			args = append(args, "--exclude="+t)
+		}
+	}
+	return append(args, commit)
+}
+
+// gitEnv returns the environment for git: the caller's, with messages in English
+// so that errors can be recognised.
+func gitEnv(environ []string) []string {
+	return append(environ, "LC_ALL=C")
+}
+
+// runGit runs git; its errors name the command and carry git's standard error.
+func runGit(ctx context.Context, dir string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd.Dir = dir
+	cmd.Env = gitEnv(os.Environ())
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		msg := strings.TrimSpace(stderr.String())
+		if msg != "" {
+			msg = ": " + msg
+		}
+		return "", fmt.Errorf("running git %s in %q: %w%s", strings.Join(args, " "), dir, err, msg)
+	}
+	return stdout.String(), nil
+}

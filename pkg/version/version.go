@@ -1,0 +1,269 @@
+package version
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/semver"
+)
+
+// Environment variables read by OptionsFromEnv.
+const (
+	// EnvVersion overrides the version computed from git.
+	EnvVersion = "VERSION"
+	// EnvAllowDirty, when true (1), lets a release be built from a dirty work tree.
+	EnvAllowDirty = "MAGESHIP_ALLOW_DIRTY"
+)
+
+// Dev is the version of a local build outside git when Options.AllowNoGit is set.
+const Dev = "dev"
+
+// Options says how to turn the facts into a version. The zero value is the strict
+// release setting: no override, a dirty work tree or a missing git repository is an
+// error. Local image builds set AllowDirty and AllowNoGit.
+type Options struct {
+	// Override replaces the computed version, e.g. from VERSION. One leading "v" is
+	// dropped; the rest must be a valid image tag. It is the only tag produced.
+	// Default: "" (compute the version from git).
+	Override string
+	// AllowDirty lets a dirty work tree through: the version gets a "-dirty" suffix
+	// and earns no floating tags (X.Y, X, latest) and no sha- tag. An Override is
+	// used as given. Default: false (a dirty work tree is an error).
+	AllowDirty bool
+	// AllowNoGit makes the version Dev when there is no git binary, no repository or
+	// no commit, instead of an error. Default: false.
+	AllowNoGit bool
+}
+
+// OptionsFromEnv reads the release options from VERSION and MAGESHIP_ALLOW_DIRTY
+// through getenv (pass os.Getenv). AllowNoGit stays false.
+func OptionsFromEnv(getenv func(string) string) (Options, error) {
+	o := Options{Override: getenv(EnvVersion)}
+	if s := getenv(EnvAllowDirty); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return Options{}, fmt.Errorf("%s=%q is not a boolean: set %s=1 to release a -dirty version, or unset it", EnvAllowDirty, s, EnvAllowDirty)
+		}
+		o.AllowDirty = b
+	}
+	return o, nil
+}
+
+// Info is the version of the code being built and what it earns.
+type Info struct {
+	// Version is the version without a leading "v": 1.2.3, 2.0.0-rc.1,
+	// 1.2.3-4-gabc1234, 0.0.0-7-gabc1234, 1.2.3-dirty, dev, or the override.
+	Version string
+	// Tags are the image tags, Version first, in a fixed order:
+	// X.Y.Z, X.Y, X, latest for a release; version, sha-<7 hex> for other commits.
+	Tags []string
+	// Revision is the full commit sha of HEAD, for org.opencontainers.image.revision.
+	// Empty without git.
+	Revision string
+	// Created is the commit time of HEAD in UTC, for org.opencontainers.image.created;
+	// it keeps builds of one commit reproducible. Zero without git.
+	Created time.Time
+	// Dirty reports uncommitted changes or untracked files in the work tree.
+	Dirty bool
+}
+
+// Labels returns the OCI annotations for the version: org.opencontainers.image.version,
+// .revision and .created (RFC 3339, UTC). Revision and created are left out when unknown.
+func (i Info) Labels() map[string]string {
+	l := map[string]string{"org.opencontainers.image.version": i.Version}
+	if i.Revision != "" {
+		l["org.opencontainers.image.revision"] = i.Revision
+	}
+	if !i.Created.IsZero() {
+		l["org.opencontainers.image.created"] = i.Created.UTC().Format(time.RFC3339)
+	}
+	return l
+}
+
+// ErrDirty is returned by Compute and Resolve for a dirty work tree when
+// Options.AllowDirty is not set.
+var ErrDirty = errors.New("work tree has uncommitted changes")
+
+// Compute derives the version and its image tags from the facts. It does no I/O.
+//
+// An exact semver tag vX.Y.Z on HEAD gives X.Y.Z, plus X.Y, X and latest when it is a
+// stable release and the highest stable release of that minor line, major line and
+// repository. A prerelease tag gives only itself. Any other commit gives
+// <nearest tag>-<commits since>-g<short sha> (0.0.0-<commits>-g<short sha> without a
+// tag) and sha-<short sha>. Tags that are not full semver (vX.Y.Z[-pre]) are ignored;
+// of several on HEAD the highest wins. Facts without a commit (no git) give Dev when
+// o.AllowNoGit is set.
+func Compute(f Facts, o Options) (Info, error) {
+	override, err := overrideTag(o.Override)
+	if err != nil {
+		return Info{}, err
+	}
+	if f.Dirty && !o.AllowDirty {
+		return Info{}, fmt.Errorf("%w: commit or stash them, or set %s=1 to release a -dirty version", ErrDirty, EnvAllowDirty)
+	}
+	info := Info{Revision: f.Commit, Dirty: f.Dirty}
+	if !f.CommitTime.IsZero() {
+		info.Created = f.CommitTime.UTC()
+	}
+
+	switch {
+	case override != "":
+		info.Version, info.Tags = override, []string{override}
+		return info, nil
+	case f.Commit == "" && o.AllowNoGit:
+		info.Version, info.Tags = Dev, []string{Dev}
+		return info, nil
+	case f.Commit == "":
+		return Info{}, errors.New("computing the version: no commit in the facts: build inside a git repository, or set VERSION")
+	}
+
+	if exact := highest(f.ExactTags); exact != "" {
+		info.Version = strings.TrimPrefix(exact, "v")
+		switch {
+		case f.Dirty:
+			info.Version += "-dirty"
+			info.Tags = []string{info.Version}
+		case semver.Prerelease(exact) != "":
+			info.Tags = []string{info.Version}
+		default:
+			info.Tags = append([]string{info.Version}, floatingTags(exact, f.AllTags)...)
+		}
+	} else {
+		short := shortSHA(f.Commit)
+		base, n := "0.0.0", f.Commits
+		if tag, distance, ok := parseDescribe(f.Describe); ok {
+			base, n = strings.TrimPrefix(tag, "v"), distance
+		}
+		info.Version = fmt.Sprintf("%s-%d-g%s", base, n, short)
+		if f.Dirty {
+			info.Version += "-dirty"
+			info.Tags = []string{info.Version}
+		} else {
+			info.Tags = []string{info.Version, "sha-" + short}
+		}
+	}
+
+	for _, t := range info.Tags {
+		if ValidTag(t) != nil {
+			return Info{}, fmt.Errorf("computing the version: git gives image tag %q, which is not valid: %s; shorten the git tag, or set VERSION", t, tagRule)
+		}
+	}
+	return info, nil
+}
+
+// overrideTag validates an override and drops its leading "v".
+func overrideTag(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	t := strings.TrimPrefix(s, "v")
+	if ValidTag(t) != nil {
+		return "", fmt.Errorf("%s %q is not a valid image tag: %s, e.g. %s=1.2.3", EnvVersion, s, tagRule, EnvVersion)
+	}
+	return t, nil
+}
+
+// isRelease reports whether a git tag is a full semver version vX.Y.Z[-pre]: not the
+// shorthand vX or vX.Y and without +build metadata, which image tags cannot carry.
+func isRelease(tag string) bool {
+	return semver.IsValid(tag) && semver.Canonical(tag) == tag
+}
+
+func isStable(tag string) bool {
+	return isRelease(tag) && semver.Prerelease(tag) == ""
+}
+
+// highest returns the highest release tag in tags, or "".
+func highest(tags []string) string {
+	best := ""
+	for _, t := range tags {
+		if isRelease(t) && (best == "" || semver.Compare(t, best) > 0) {
+			best = t
+		}
+	}
+	return best
+}
+
+// floatingTags returns X.Y, X and latest for the stable release v, each only when no
+// stable release in all is higher within that minor line, major line or at all. all
+// need not contain v.
+func floatingTags(v string, all []string) []string {
+	higherIn := func(line func(string) string) bool {
+		for _, t := range all {
+			if isStable(t) && line(t) == line(v) && semver.Compare(t, v) > 0 {
+				return true
+			}
+		}
+		return false
+	}
+	var out []string
+	if !higherIn(semver.MajorMinor) {
+		out = append(out, strings.TrimPrefix(semver.MajorMinor(v), "v"))
+	}
+	if !higherIn(semver.Major) {
+		out = append(out, strings.TrimPrefix(semver.Major(v), "v"))
+	}
+	if !higherIn(func(string) string { return "" }) {
+		out = append(out, "latest")
+	}
+	return out
+}
+
+// describeRE matches git describe --long output: <tag>-<distance>-g<abbreviated sha>.
+var describeRE = regexp.MustCompile(`^(.+)-([0-9]+)-g[0-9a-f]+$`)
+
+// parseDescribe splits git describe --long output into its tag and distance. ok is
+// false when git found no tag (--always prints the bare sha) or the tag is not a release.
+func parseDescribe(s string) (tag string, distance int, ok bool) {
+	m := describeRE.FindStringSubmatch(s)
+	if m == nil || !isRelease(m[1]) {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(m[2])
+	if err != nil {
+		return "", 0, false
+	}
+	return m[1], n, true
+}
+
+func shortSHA(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+// tagRE is the grammar of an image tag in a Docker/OCI reference.
+var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+
+const tagRule = "use letters, digits, '_', '.', '-', at most 128 characters"
+
+// ValidTag checks that s can be used as an image tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
+func ValidTag(s string) error {
+	if !tagRE.MatchString(s) {
+		return fmt.Errorf("%q is not a valid image tag: %s", s, tagRule)
+	}
+	return nil
+}
+
+// DebugSuffix is appended to every tag of a debug image variant.
+const DebugSuffix = "-debug"
+
+// DebugTags maps tags to their debug variants in the same order: 1.2.3 to
+// 1.2.3-debug, latest to latest-debug. It fails when a result would exceed 128
+// characters.
+func DebugTags(tags []string) ([]string, error) {
+	out := make([]string, 0, len(tags))
+	for _, t := range tags {
+		d := t + DebugSuffix
+		if ValidTag(d) != nil {
+			return nil, fmt.Errorf("making the debug tag of %q: %q is not a valid image tag: %s; shorten VERSION or the git tag", t, d, tagRule)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
