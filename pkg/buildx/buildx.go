@@ -42,6 +42,9 @@ type Build struct {
 	BuildArgs map[string]string
 	// Labels are passed as --label KEY=VALUE, sorted by key.
 	Labels map[string]string
+	// Contexts are extra named build contexts, passed as --build-context NAME=PATH,
+	// sorted by name; a Dockerfile reads them with COPY --from=NAME.
+	Contexts map[string]string
 	// Secrets are passed as --secret id=ID,src=PATH or id=ID,env=VAR: the command
 	// line names where a secret is, never its value.
 	Secrets []Secret
@@ -157,6 +160,9 @@ func (b Build) Args() ([]string, error) {
 	for _, k := range sortedKeys(b.Labels) {
 		args = append(args, "--label", k+"="+b.Labels[k])
 	}
+	for _, k := range sortedKeys(b.Contexts) {
+		args = append(args, "--build-context", k+"="+b.Contexts[k])
+	}
 	for _, s := range b.Secrets {
 		if s.Src != "" {
 			args = append(args, "--secret", "id="+s.ID+",src="+s.Src)
@@ -235,6 +241,9 @@ func (b Build) validate() error {
 		return err
 	}
 	if err := checkKeys("label", b.Labels); err != nil {
+		return err
+	}
+	if err := checkKeys("build context", b.Contexts); err != nil {
 		return err
 	}
 	ids := map[string]bool{}

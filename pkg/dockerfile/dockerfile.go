@@ -3,6 +3,8 @@ package dockerfile
 import (
 	"bytes"
 	"fmt"
+	"path"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"text/template"
@@ -26,6 +28,42 @@ type Data struct {
 	Tags         []string // go build -tags
 	User         string   // runtime USER, e.g. 65534:65534
 	DebugUser    string   // debug USER
+	WorkDir      string   // the module's directory in the build stage; see Layout
+	Replaces     []Replace
+}
+
+// Replace is a module that go.mod replaces with a directory outside the build
+// context: it comes in as the named build context Context, copied to Dir.
+type Replace struct {
+	Context string // build context name, e.g. gomod-replace-1
+	Dir     string // absolute directory in the build stage
+}
+
+// Layout places the module and the directories its go.mod replaces it with in the
+// build stage so that their relative paths still hold: the deepest directory that
+// holds them all becomes /src. It returns the module's WORKDIR and one directory per
+// replacement, in order.
+func Layout(moduleDir string, replaceDirs []string) (string, []string) {
+	root := filepath.Clean(moduleDir)
+	for _, d := range replaceDirs {
+		for !within(root, filepath.Clean(d)) {
+			root = filepath.Dir(root)
+		}
+	}
+	rel := func(d string) string {
+		r, _ := filepath.Rel(root, filepath.Clean(d))
+		return path.Join("/src", filepath.ToSlash(r))
+	}
+	dirs := make([]string, len(replaceDirs))
+	for i, d := range replaceDirs {
+		dirs[i] = rel(d)
+	}
+	return rel(moduleDir), dirs
+}
+
+func within(root, dir string) bool {
+	r, err := filepath.Rel(root, dir)
+	return err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator))
 }
 
 var (
@@ -34,6 +72,8 @@ var (
 	varRE    = regexp.MustCompile(`^[A-Za-z0-9._/-]+\.[A-Za-z_][A-Za-z0-9_]*$`)
 	tagRE    = regexp.MustCompile(`^[A-Za-z0-9_.]+$`)
 	userRE   = regexp.MustCompile(`^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$`)
+	dirRE    = regexp.MustCompile(`^/[A-Za-z0-9._/@+-]*$`)
+	ctxRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
 )
 
 // Validate checks every field the template interpolates, so that nothing a user
@@ -61,6 +101,14 @@ func (d Data) Validate() error {
 	for _, t := range d.Tags {
 		if !tagRE.MatchString(t) {
 			return fmt.Errorf("invalid build tag %q: use letters, digits, '_' and '.'", t)
+		}
+	}
+	if !dirRE.MatchString(d.WorkDir) {
+		return fmt.Errorf("invalid work directory %q: give an absolute path such as /src", d.WorkDir)
+	}
+	for _, r := range d.Replaces {
+		if !ctxRE.MatchString(r.Context) || !dirRE.MatchString(r.Dir) {
+			return fmt.Errorf("invalid replaced module directory %q (context %q): use an absolute path of letters, digits and . _ - / @ +", r.Dir, r.Context)
 		}
 	}
 	for name, u := range map[string]string{"user": d.User, "debug user": d.DebugUser} {
@@ -116,6 +164,8 @@ func (d Data) fields() map[string]any {
 		"Tags":         d.Tags,
 		"User":         d.User,
 		"DebugUser":    d.DebugUser,
+		"WorkDir":      d.WorkDir,
+		"Replaces":     d.Replaces,
 	}
 }
 

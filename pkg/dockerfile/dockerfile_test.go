@@ -23,6 +23,7 @@ func base() Data {
 		Ports:        []int{8080},
 		User:         "65534:65534",
 		DebugUser:    "65534:65534",
+		WorkDir:      "/src",
 	}
 }
 
@@ -36,7 +37,10 @@ func configurations() map[string]Data {
 	bare.VersionVar, bare.Ports, bare.Main, bare.Binary = "", nil, ".", "svc"
 	tagged := base()
 	tagged.Tags, tagged.Ports = []string{"netgo", "osusergo"}, []int{8080, 9090}
-	return map[string]Data{"scratch": base(), "distroless": distroless, "vendor": vendor, "bare": bare, "tagged": tagged}
+	replaced := base()
+	replaced.WorkDir = "/src/examples/hello"
+	replaced.Replaces = []Replace{{Context: "gomod-replace-1", Dir: "/src"}}
+	return map[string]Data{"scratch": base(), "distroless": distroless, "vendor": vendor, "bare": bare, "tagged": tagged, "replaced": replaced}
 }
 
 func TestRenderGolden(t *testing.T) {
@@ -159,6 +163,30 @@ func TestValidate(t *testing.T) {
 			tc.edit(&d)
 			if err := d.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Validate = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestLayout(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		module   string
+		replaces []string
+		wantWork string
+		wantDirs []string
+	}{
+		{"no replaces", "/home/u/hello", nil, "/src", []string{}},
+		{"replace to the repository root", "/repo/examples/hello", []string{"/repo"}, "/src/examples/hello", []string{"/src"}},
+		{"sibling modules", "/w/svc", []string{"/w/lib", "/w/tools/x"}, "/src/svc", []string{"/src/lib", "/src/tools/x"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			work, dirs := Layout(tc.module, tc.replaces)
+			if work != tc.wantWork {
+				t.Errorf("workdir = %q, want %q", work, tc.wantWork)
+			}
+			if diff := cmp.Diff(tc.wantDirs, dirs); diff != "" {
+				t.Errorf("dirs (-want +got):\n%s", diff)
 			}
 		})
 	}

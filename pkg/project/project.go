@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"golang.org/x/mod/modfile"
 )
@@ -21,6 +22,15 @@ type Project struct {
 	Vendor    bool   // vendor/modules.txt exists
 	HasGoSum  bool
 	Requires  int // requirements in go.mod: a module with any needs go.sum
+	// Replaces are go.mod replace directives that point at directories outside the
+	// module root: an image build must bring them into the build.
+	Replaces []Replace
+}
+
+// Replace is a module replaced by a directory outside the module root.
+type Replace struct {
+	Module string // the replaced module path
+	Dir    string // absolute directory
 }
 
 // Main is one main package of the module.
@@ -57,6 +67,19 @@ func Load(dir string) (Project, error) {
 	p.HasGoSum = err == nil
 	_, err = os.Stat(filepath.Join(abs, "vendor", "modules.txt"))
 	p.Vendor = err == nil
+	for _, r := range mf.Replace {
+		if r.New.Version != "" || !modfile.IsDirectoryPath(r.New.Path) {
+			continue
+		}
+		dir := r.New.Path
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(abs, dir)
+		}
+		if rel, err := filepath.Rel(abs, dir); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			continue // inside the module: already in the build context
+		}
+		p.Replaces = append(p.Replaces, Replace{Module: r.Old.Path, Dir: dir})
+	}
 	if p.Mains, err = findMains(abs, p.Module); err != nil {
 		return Project{}, err
 	}

@@ -1,0 +1,73 @@
+# Rendered by mageship from its Dockerfile.tmpl. Build it with
+#   docker buildx build --target runtime --build-arg VERSION=1.2.3 .
+#   docker buildx build --target debug   --build-arg VERSION=1.2.3 .
+#
+# Only the build stage runs commands, and it runs on the build machine's own platform
+# (--platform=$BUILDPLATFORM) and cross-compiles: building for another architecture
+# never needs QEMU. The runtime and debug stages only copy files.
+
+# ---- build: a static binary for $TARGETPLATFORM, compiled on $BUILDPLATFORM ----------
+FROM --platform=$BUILDPLATFORM golang:1.26-alpine AS build
+WORKDIR /src/examples/hello
+# What the runtime image needs besides the binary: CA bundle, Go's own zoneinfo
+# (read through ZONEINFO, so no tzdata package), and a passwd/group naming the user.
+RUN mkdir -p /out/etc/ssl/certs /out/usr/share && \
+    cp /etc/ssl/certs/ca-certificates.crt /out/etc/ssl/certs/ca-certificates.crt && \
+    cp "$(go env GOROOT)/lib/time/zoneinfo.zip" /out/usr/share/zoneinfo.zip && \
+    printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' > /out/etc/passwd && \
+    printf 'root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n' > /out/etc/group
+# The caller's Go module settings (set only when the caller has them).
+ARG GOPROXY GONOPROXY GOPRIVATE GONOSUMDB GONOSUMCHECK GOSUMDB GOINSECURE GOFLAGS
+ENV CGO_ENABLED=0 GOTOOLCHAIN=local
+# Modules first, in their own layer: a change to the source alone downloads nothing.
+# Private modules: pass a .netrc as a BuildKit secret (--secret id=netrc,src=$HOME/.netrc);
+# it is mounted for this step only and never stored in a layer.
+COPY go.mod go.sum* ./
+# go.mod replaces these modules with directories outside the build context; they come
+# in as named build contexts (--build-context NAME=DIR), at the same relative place.
+COPY --from=gomod-replace-1 go.mod go.sum* /src/
+RUN --mount=type=cache,id=mageship-gomod,target=/go/pkg/mod \
+    --mount=type=secret,id=netrc,target=/root/.netrc,required=false \
+    go mod download
+COPY --from=gomod-replace-1 . /src/
+COPY . .
+ARG TARGETOS TARGETARCH TARGETVARIANT
+ARG VERSION=dev
+RUN --mount=type=cache,id=mageship-gomod,target=/go/pkg/mod \
+    --mount=type=cache,id=mageship-gobuild,target=/root/.cache/go-build \
+    --mount=type=secret,id=netrc,target=/root/.netrc,required=false \
+    GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \
+    go build -trimpath \
+      -ldflags "-s -w -X main.version=${VERSION}" \
+      -o /out/usr/local/bin/hello ./cmd/hello
+
+# ---- debug: the same binary on a base with a shell, to sh into beside production ----
+FROM alpine:3.22 AS debug
+ARG VERSION=dev REVISION= CREATED= SOURCE=
+COPY --from=build /out/etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --from=build /out/usr/share/zoneinfo.zip /usr/share/zoneinfo.zip
+COPY --from=build /out/usr/local/bin/hello /usr/local/bin/hello
+ENV ZONEINFO=/usr/share/zoneinfo.zip
+LABEL org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.created="${CREATED}"
+USER 65534:65534
+EXPOSE 8080
+ENTRYPOINT ["/usr/local/bin/hello"]
+
+# ---- runtime: production, the binary and the few files it needs, nothing else --------
+FROM scratch AS runtime
+ARG VERSION=dev REVISION= CREATED= SOURCE=
+COPY --from=build /out/etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --from=build /out/usr/share/zoneinfo.zip /usr/share/zoneinfo.zip
+COPY --from=build /out/etc/passwd /out/etc/group /etc/
+COPY --from=build /out/usr/local/bin/hello /usr/local/bin/hello
+ENV ZONEINFO=/usr/share/zoneinfo.zip
+LABEL org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.created="${CREATED}"
+USER 65534:65534
+EXPOSE 8080
+ENTRYPOINT ["/usr/local/bin/hello"]
