@@ -52,7 +52,7 @@ func Load(dir string) (Project, error) {
 	if err != nil {
 		return Project{}, fmt.Errorf("reading go.mod: %w", err)
 	}
-	mf, err := modfile.ParseLax(filepath.Join(abs, "go.mod"), data, nil)
+	mf, err := modfile.Parse(filepath.Join(abs, "go.mod"), data, nil)
 	if err != nil {
 		return Project{}, fmt.Errorf("parsing go.mod: %w", err)
 	}

@@ -85,3 +85,20 @@ func TestMinorGo(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadReplaces(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, map[string]string{
+		"go.mod": "module example.com/root\ngo 1.26\n",
+		"examples/hello/go.mod": "module example.com/root/examples/hello\ngo 1.26\nrequire (\n\texample.com/root v0.0.0\n\texample.com/inner v0.0.0\n\texample.com/versioned v1.0.0\n)\n" +
+			"replace example.com/root => ../..\nreplace example.com/inner => ./third_party/inner\nreplace example.com/versioned => example.com/fork v1.0.1\n",
+		"examples/hello/main.go": "package main\nfunc main(){}\n",
+	})
+	p, err := Load(filepath.Join(root, "examples", "hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]Replace{{Module: "example.com/root", Dir: root}}, p.Replaces); diff != "" {
+		t.Errorf("Replaces (-want +got):\n%s", diff)
+	}
+}

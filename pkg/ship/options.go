@@ -1,0 +1,31 @@
+package ship
+
+import (
+	"io"
+	"os"
+)
+
+// Options is what a pipeline reads from its surroundings. The zero value means: the
+// current directory, the process environment, os.Stdout and os.Stderr.
+type Options struct {
+	Dir    string              // the module root; default "."
+	Getenv func(string) string // default os.Getenv
+	Stdout io.Writer           // summaries; default os.Stdout
+	Stderr io.Writer           // build progress; default os.Stderr
+}
+
+func (o Options) withDefaults() Options {
+	if o.Dir == "" {
+		o.Dir = "."
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if o.Stdout == nil {
+		o.Stdout = os.Stdout
+	}
+	if o.Stderr == nil {
+		o.Stderr = os.Stderr
+	}
+	return o
+}
