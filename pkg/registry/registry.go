@@ -32,8 +32,9 @@ func WithKeychain(k authn.Keychain) Option { return func(o *options) { o.keychai
 // WithTransport sets the HTTP transport; default remote.DefaultTransport.
 func WithTransport(t http.RoundTripper) Option { return func(o *options) { o.transport = t } }
 
-// WithBackoff sets the retry schedule for transient errors; default 4 tries, starting at
-// 500ms and tripling.
+// WithBackoff sets the retry schedule for transient errors: b.Steps tries in all, b.Duration
+// apart and growing by b.Factor; default 4 tries, starting at 500ms and tripling. Steps
+// below 1 mean a single try.
 func WithBackoff(b remote.Backoff) Option { return func(o *options) { o.backoff = b } }
 
 func (o *options) remote(ctx context.Context) []remote.Option {
@@ -53,6 +54,11 @@ func newOptions(opts []Option) *options {
 	}
 	for _, f := range opts {
 		f(o)
+	}
+	// go-containerregistry's retry loop makes no attempt at all when Steps is 0: reads
+	// fail with "RoundTripper returned a nil *Response" and manifest writes are skipped.
+	if o.backoff.Steps < 1 {
+		o.backoff.Steps = 1
 	}
 	return o
 }
@@ -134,14 +140,24 @@ func describeImage(img v1.Image) (Manifest, error) {
 
 // Tag points every tag of repo at the manifest or index with the given digest. The
 // tags are written after the digest has been read back, one after another; a failure
-// names the tags already written.
+// names the tags already written. The digest and every tag are checked before anything
+// is written.
 func Tag(ctx context.Context, repo, digest string, tags []string, opts ...Option) error {
 	o := newOptions(opts)
 	r, err := name.NewRepository(repo, name.WeakValidation)
 	if err != nil {
 		return fmt.Errorf("invalid repository %q: %w", repo, err)
 	}
-	desc, err := remote.Get(r.Digest(digest), o.remote(ctx)...)
+	d, err := name.NewDigest(r.Name()+"@"+digest, name.WeakValidation)
+	if err != nil {
+		return fmt.Errorf("invalid digest %q for %s: %w", digest, repo, err)
+	}
+	for _, t := range tags {
+		if _, err := name.NewTag(r.Name()+":"+t, name.StrictValidation); err != nil {
+			return fmt.Errorf("invalid tag %q for %s (nothing was tagged): %w", t, repo, err)
+		}
+	}
+	desc, err := remote.Get(d, o.remote(ctx)...)
 	if err != nil {
 		return explain("reading "+repo+"@"+digest+" before tagging", r.RegistryStr(), err)
 	}
@@ -182,7 +198,13 @@ func IsAuth(err error) bool {
 
 func explain(what, host string, err error) error {
 	if IsAuth(err) {
-		return fmt.Errorf("%s: registry %s refused access (%w): run docker login %s", what, host, err, host)
+		login := "docker login " + host
+		if host == name.DefaultRegistry {
+			// docker login index.docker.io stores the credentials under a key that
+			// credential helpers do not match to Docker Hub; plain docker login does.
+			login = "docker login"
+		}
+		return fmt.Errorf("%s: registry %s refused access (%w): run %s", what, host, err, login)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

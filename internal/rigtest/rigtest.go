@@ -1,0 +1,207 @@
+package rigtest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Root is the mageship repository root: the directory holding scripts/rig.
+func Root(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "scripts", "rig")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("cannot find the mageship repository (scripts/rig) above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+var (
+	envOnce sync.Once
+	envVars map[string]string
+	envErr  error
+)
+
+// Env returns the rig's settings (the export lines of scripts/rig env) after checking
+// that the Docker engine, the builder and the registry answer. An integration test
+// that calls it fails when the rig is down; under go test -short it is skipped, as
+// every integration test is.
+func Env(t testing.TB) map[string]string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: needs the rig (scripts/rig up); skipped by -short")
+	}
+	envOnce.Do(func() { envVars, envErr = readEnv(Root(t)) })
+	if envErr != nil {
+		t.Fatalf("the rig is not up: %v; run scripts/rig up", envErr)
+	}
+	return envVars
+}
+
+func readEnv(root string) (map[string]string, error) {
+	out, err := exec.Command(filepath.Join(root, "scripts", "rig"), "env").Output()
+	if err != nil {
+		return nil, fmt.Errorf("scripts/rig env: %w", err)
+	}
+	vars := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		line := strings.TrimPrefix(strings.TrimSpace(sc.Text()), "export ")
+		if k, v, ok := strings.Cut(line, "="); ok {
+			vars[k] = v
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	checks := [][]string{
+		{"docker", "version", "--format", "{{.Server.Version}}"},
+		{"docker", "buildx", "inspect", vars["BUILDX_BUILDER"]},
+	}
+	for _, c := range checks {
+		cmd := exec.CommandContext(ctx, c[0], c[1:]...)
+		cmd.Env = Environ(vars)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("%s: %v: %s", strings.Join(c, " "), err, bytes.TrimSpace(b))
+		}
+	}
+	resp, err := http.Get("http://" + vars["MAGESHIP_RIG_REGISTRY"] + "/v2/")
+	if err != nil {
+		return nil, fmt.Errorf("registry %s: %w", vars["MAGESHIP_RIG_REGISTRY"], err)
+	}
+	resp.Body.Close()
+	return vars, nil
+}
+
+// Environ is the process environment with vars laid over it.
+func Environ(vars map[string]string, extra ...string) []string {
+	env := os.Environ()
+	for k, v := range vars {
+		env = append(env, k+"="+v)
+	}
+	return append(env, extra...)
+}
+
+// Example copies examples/<name> into a fresh directory, points its replace of
+// mageship at this checkout, and makes it a git repository with one commit, so a test
+// can tag, edit and build it without touching the checkout.
+func Example(t testing.TB, name string) string {
+	t.Helper()
+	root := Root(t)
+	src := filepath.Join(root, "examples", name)
+	dst := filepath.Join(t.TempDir(), name)
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			if rel == "dist" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	Run(t, dst, nil, "go", "mod", "edit", "-replace", "github.com/mageship/mageship="+root)
+	Git(t, dst, "init", "-q", "-b", "main")
+	Git(t, dst, "add", "-A")
+	Git(t, dst, "commit", "-q", "-m", "example "+name)
+	return dst
+}
+
+// Git runs git in dir with a fixed identity and no user configuration.
+func Git(t testing.TB, dir string, args ...string) string {
+	t.Helper()
+	return Run(t, dir, nil, "git", args...)
+}
+
+// Run runs a command in dir and returns its combined output; it fails the test on error.
+func Run(t testing.TB, dir string, env []string, name string, args ...string) string {
+	t.Helper()
+	out, err := Try(dir, env, name, args...)
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, tail(out, 60))
+	}
+	return out
+}
+
+// Try runs a command in dir and returns its combined output and error.
+func Try(dir string, env []string, name string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	if env == nil {
+		env = os.Environ()
+	}
+	cmd.Env = append(env,
+		"GIT_AUTHOR_NAME=mageship test", "GIT_AUTHOR_EMAIL=test@mageship.invalid",
+		"GIT_COMMITTER_NAME=mageship test", "GIT_COMMITTER_EMAIL=test@mageship.invalid",
+		"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// Mage runs go tool mage with args in dir under the rig's environment plus extra.
+func Mage(t testing.TB, dir string, vars map[string]string, extra []string, args ...string) string {
+	t.Helper()
+	return Run(t, dir, Environ(vars, extra...), "go", append([]string{"tool", "mage"}, args...)...)
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Healthz polls url until it answers 200 and returns the body, or fails after timeout.
+func Healthz(t testing.TB, url string, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last string
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			var b bytes.Buffer
+			b.ReadFrom(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return b.String()
+			}
+			last = fmt.Sprintf("status %d: %s", resp.StatusCode, b.String())
+		} else {
+			last = err.Error()
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("%s did not answer 200 within %s: %s", url, timeout, last)
+	return ""
+}
