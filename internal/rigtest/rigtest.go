@@ -181,27 +181,3 @@ func tail(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
-
-// Healthz polls url until it answers 200 and returns the body, or fails after timeout.
-func Healthz(t testing.TB, url string, timeout time.Duration) string {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last string
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(url)
-		if err == nil {
-			var b bytes.Buffer
-			b.ReadFrom(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return b.String()
-			}
-			last = fmt.Sprintf("status %d: %s", resp.StatusCode, b.String())
-		} else {
-			last = err.Error()
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-	t.Fatalf("%s did not answer 200 within %s: %s", url, timeout, last)
-	return ""
-}

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +29,7 @@ type Client interface {
 	Ping(ctx context.Context) (types.Ping, error)
 	ServerVersion(ctx context.Context) (types.Version, error)
 	ImageInspect(ctx context.Context, ref string, opts ...client.ImageInspectOption) (image.InspectResponse, error)
+	ImagePull(ctx context.Context, ref string, o image.PullOptions) (io.ReadCloser, error)
 	ContainerCreate(ctx context.Context, c *container.Config, h *container.HostConfig, n *network.NetworkingConfig, p *ocispec.Platform, name string) (container.CreateResponse, error)
 	ContainerStart(ctx context.Context, id string, o container.StartOptions) error
 	ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error)
@@ -120,7 +122,15 @@ func (e *Engine) Start(ctx context.Context, ref string, p platform.Platform, por
 	cport := nat.Port(strconv.Itoa(port) + "/tcp")
 	cfg := &container.Config{Image: ref, ExposedPorts: nat.PortSet{cport: {}}}
 	host := &container.HostConfig{PortBindings: nat.PortMap{cport: {{HostIP: "127.0.0.1"}}}}
-	created, err := e.c.ContainerCreate(ctx, cfg, host, nil, &ocispec.Platform{OS: p.OS, Architecture: p.Arch, Variant: p.Variant}, "")
+	plat := &ocispec.Platform{OS: p.OS, Architecture: p.Arch, Variant: p.Variant}
+	created, err := e.c.ContainerCreate(ctx, cfg, host, nil, plat, "")
+	if err != nil && (client.IsErrNotFound(err) || strings.Contains(err.Error(), "does not match the specified platform")) {
+		// Like docker run: pull the image for the platform, then create again.
+		if perr := e.pull(ctx, ref, p); perr != nil {
+			return Container{}, perr
+		}
+		created, err = e.c.ContainerCreate(ctx, cfg, host, nil, plat, "")
+	}
 	if err != nil {
 		return Container{}, fmt.Errorf("creating a container of %s for %s: %w", ref, p, err)
 	}
@@ -138,6 +148,29 @@ func (e *Engine) Start(ctx context.Context, ref string, p platform.Platform, por
 	b := info.NetworkSettings.Ports[cport][0]
 	c.Addr = net.JoinHostPort("127.0.0.1", b.HostPort)
 	return c, nil
+}
+
+// pull fetches ref for platform p into the engine.
+func (e *Engine) pull(ctx context.Context, ref string, p platform.Platform) error {
+	rc, err := e.c.ImagePull(ctx, ref, image.PullOptions{Platform: p.String()})
+	if err != nil {
+		return fmt.Errorf("pulling %s for %s: %w", ref, p, err)
+	}
+	defer rc.Close()
+	dec := json.NewDecoder(rc)
+	for {
+		var msg struct {
+			Error string `json:"error"`
+		}
+		if err := dec.Decode(&msg); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("pulling %s for %s: %w", ref, p, err)
+		}
+		if msg.Error != "" {
+			return fmt.Errorf("pulling %s for %s: %s", ref, p, msg.Error)
+		}
+	}
 }
 
 // Running says whether the container is still running, and its exit code if not.
