@@ -39,24 +39,34 @@ type Replace struct {
 	Dir     string // absolute directory in the build stage
 }
 
-// Layout places the module and the directories its go.mod replaces it with in the
-// build stage so that their relative paths still hold: the deepest directory that
-// holds them all becomes /src. It returns the module's WORKDIR and one directory per
-// replacement, in order.
-func Layout(moduleDir string, replaceDirs []string) (string, []string) {
-	root := filepath.Clean(moduleDir)
-	for _, d := range replaceDirs {
-		for !within(root, filepath.Clean(d)) {
+// Layout places the module and the directories its go.mod replaces modules with in
+// the build stage so that the paths go.mod writes still hold. replaces are those paths
+// as written: a relative one keeps its place relative to the module (the deepest
+// directory holding the module and all relative replacements becomes /src); an
+// absolute one is copied to that same absolute path. It returns the module's WORKDIR
+// and one directory per replacement, in order.
+func Layout(moduleDir string, replaces []string) (string, []string) {
+	moduleDir = filepath.Clean(moduleDir)
+	root := moduleDir
+	for _, r := range replaces {
+		if filepath.IsAbs(r) {
+			continue
+		}
+		for d := filepath.Join(moduleDir, r); !within(root, d); {
 			root = filepath.Dir(root)
 		}
 	}
 	rel := func(d string) string {
-		r, _ := filepath.Rel(root, filepath.Clean(d))
+		r, _ := filepath.Rel(root, d)
 		return path.Join("/src", filepath.ToSlash(r))
 	}
-	dirs := make([]string, len(replaceDirs))
-	for i, d := range replaceDirs {
-		dirs[i] = rel(d)
+	dirs := make([]string, len(replaces))
+	for i, r := range replaces {
+		if filepath.IsAbs(r) {
+			dirs[i] = filepath.ToSlash(filepath.Clean(r))
+		} else {
+			dirs[i] = rel(filepath.Join(moduleDir, r))
+		}
 	}
 	return rel(moduleDir), dirs
 }

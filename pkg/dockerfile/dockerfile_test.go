@@ -177,8 +177,9 @@ func TestLayout(t *testing.T) {
 		wantDirs []string
 	}{
 		{"no replaces", "/home/u/hello", nil, "/src", []string{}},
-		{"replace to the repository root", "/repo/examples/hello", []string{"/repo"}, "/src/examples/hello", []string{"/src"}},
-		{"sibling modules", "/w/svc", []string{"/w/lib", "/w/tools/x"}, "/src/svc", []string{"/src/lib", "/src/tools/x"}},
+		{"replace to the repository root", "/repo/examples/hello", []string{"../.."}, "/src/examples/hello", []string{"/src"}},
+		{"sibling modules", "/w/svc", []string{"../lib", "../tools/x"}, "/src/svc", []string{"/src/lib", "/src/tools/x"}},
+		{"absolute replace keeps its path", "/w/svc", []string{"/opt/lib", "../x"}, "/src/svc", []string{"/opt/lib", "/src/x"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			work, dirs := Layout(tc.module, tc.replaces)

@@ -30,7 +30,8 @@ type Project struct {
 // Replace is a module replaced by a directory outside the module root.
 type Replace struct {
 	Module string // the replaced module path
-	Dir    string // absolute directory
+	Path   string // the directory as go.mod writes it: relative to the module root, or absolute
+	Dir    string // the directory, absolute
 }
 
 // Main is one main package of the module.
@@ -78,7 +79,7 @@ func Load(dir string) (Project, error) {
 		if rel, err := filepath.Rel(abs, dir); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 			continue // inside the module: already in the build context
 		}
-		p.Replaces = append(p.Replaces, Replace{Module: r.Old.Path, Dir: dir})
+		p.Replaces = append(p.Replaces, Replace{Module: r.Old.Path, Path: r.New.Path, Dir: dir})
 	}
 	if p.Mains, err = findMains(abs, p.Module); err != nil {
 		return Project{}, err

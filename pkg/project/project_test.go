@@ -98,7 +98,7 @@ func TestLoadReplaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]Replace{{Module: "example.com/root", Dir: root}}, p.Replaces); diff != "" {
+	if diff := cmp.Diff([]Replace{{Module: "example.com/root", Path: "../..", Dir: root}}, p.Replaces); diff != "" {
 		t.Errorf("Replaces (-want +got):\n%s", diff)
 	}
 }

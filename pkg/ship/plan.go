@@ -130,11 +130,11 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 	if err != nil {
 		return Spec{}, err
 	}
-	replaceDirs := make([]string, len(r.Project.Replaces))
+	written := make([]string, len(r.Project.Replaces))
 	for i, rp := range r.Project.Replaces {
-		replaceDirs[i] = rp.Dir
+		written[i] = rp.Path
 	}
-	work, dirs := dockerfile.Layout(r.Project.Dir, replaceDirs)
+	work, dirs := dockerfile.Layout(r.Project.Dir, written)
 	data := dockerfile.Data{
 		BuilderImage: r.BuilderImage,
 		RuntimeImage: img.RuntimeImage,
@@ -154,7 +154,7 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 		for i, d := range dirs {
 			c := "gomod-replace-" + strconv.Itoa(i+1)
 			data.Replaces = append(data.Replaces, dockerfile.Replace{Context: c, Dir: d})
-			contexts[c] = replaceDirs[i]
+			contexts[c] = r.Project.Replaces[i].Dir
 		}
 	}
 	text, err = dockerfile.Render(tmpl, data)
