@@ -56,6 +56,14 @@ func Load(dir string, getenv func(string) string) (config.Resolved, error) {
 	return config.Resolve(p, config.Get(), getenv)
 }
 
+// EnvCacheFrom and EnvCacheTo are passed to buildx as --cache-from and --cache-to,
+// with {name} replaced by <binary>-<variant>, e.g.
+// MAGESHIP_CACHE_TO=type=registry,ref=ghcr.io/acme/cache:{name},mode=max.
+const (
+	EnvCacheFrom = "MAGESHIP_CACHE_FROM"
+	EnvCacheTo   = "MAGESHIP_CACHE_TO"
+)
+
 // goEnvNames are the Go settings of the caller that reach the build stage.
 var goEnvNames = []string{"GOPROXY", "GONOPROXY", "GOPRIVATE", "GONOSUMDB", "GOSUMDB", "GOINSECURE", "GOFLAGS"}
 
@@ -185,6 +193,12 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 		Output:       out,
 		MetadataFile: filepath.Join(dir, base+".metadata.json"),
 		Progress:     "auto",
+	}
+	if c := e.getenv(EnvCacheFrom); c != "" {
+		s.Build.CacheFrom = []string{strings.ReplaceAll(c, "{name}", base)}
+	}
+	if c := e.getenv(EnvCacheTo); c != "" {
+		s.Build.CacheTo = []string{strings.ReplaceAll(c, "{name}", base)}
 	}
 	if e.netrc != "" {
 		s.Build.Secrets = []buildx.Secret{{ID: "netrc", Src: e.netrc}}

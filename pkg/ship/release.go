@@ -53,94 +53,150 @@ type releaseStep struct {
 
 // Release builds both variants of every image for every configured platform, pushes
 // each by digest (no tag), reads every index back and checks its platforms, user,
-// entrypoint and version label, and only when all of that holds writes the tags. So
-// a failure before the last step leaves every tag where it was.
+// entrypoint and version label, and only when all of that holds writes the tags, in
+// one step that puts moved tags back if a write fails. Push access is checked before
+// anything is built.
 func Release(ctx context.Context, o Options) (ReleaseSummary, error) {
 	o = o.withDefaults()
-	r, err := Load(o.Dir, o.Getenv)
+	rp, err := planRelease(ctx, o, nil)
 	if err != nil {
 		return ReleaseSummary{}, err
 	}
-	vo, err := version.OptionsFromEnv(o.Getenv)
-	if err != nil {
+	defer os.RemoveAll(rp.dir)
+	if err := rp.checkPush(ctx); err != nil {
 		return ReleaseSummary{}, err
-	}
-	info, err := version.Resolve(ctx, r.Project.Dir, vo)
-	if err != nil {
-		return ReleaseSummary{}, err
-	}
-	for _, img := range r.Images {
-		if !img.NameSet {
-			return ReleaseSummary{}, fmt.Errorf("release needs a registry repository for %s: set %s=registry.example.com/team/%s, or Image.Name in your magefile", img.Binary, config.EnvImage, img.Binary)
-		}
-	}
-	dir, err := os.MkdirTemp("", "mageship-release-")
-	if err != nil {
-		return ReleaseSummary{}, err
-	}
-	defer os.RemoveAll(dir)
-	e := env{getenv: o.Getenv, goEnv: goEnv(ctx, o.Getenv), netrc: netrc(o.Getenv)}
-	attest := o.Getenv(EnvAttestations) == "1"
-
-	// Compute every build and every tag before anything runs.
-	var steps []*releaseStep
-	for _, img := range r.Images {
-		for _, v := range []Variant{Production, Debug} {
-			tags, err := variantTags(v, info.Tags)
-			if err != nil {
-				return ReleaseSummary{}, err
-			}
-			s, err := spec(r, img, v, info, r.Platforms, buildx.Output{Kind: buildx.OutputPushByDigest, Repository: img.Name}, nil, dir, e)
-			if err != nil {
-				return ReleaseSummary{}, fmt.Errorf("image %s: %w", img.Name, err)
-			}
-			s.Build.Attestations = attest
-			if _, err := s.Build.Args(); err != nil {
-				return ReleaseSummary{}, fmt.Errorf("image %s: %w", img.Name, err)
-			}
-			steps = append(steps, &releaseStep{spec: s, tags: tags, pub: Published{Image: img.Name, Variant: v.String(), Tags: tags}})
-		}
 	}
 
 	// Build and push by digest.
-	for _, st := range steps {
-		if err := st.spec.write(); err != nil {
-			return ReleaseSummary{}, err
-		}
-		md, err := buildx.Run(ctx, st.spec.Build, buildx.WithStdout(o.Stderr), buildx.WithStderr(o.Stderr))
+	for _, st := range rp.steps {
+		md, err := st.run(ctx, o)
 		if err != nil {
 			return ReleaseSummary{}, fmt.Errorf("%w (no tag was moved)", err)
 		}
 		st.pub.Digest = md.Digest
 		st.pub.Ref = st.pub.Image + "@" + md.Digest
 	}
-
 	// Verify what the registry holds.
-	for _, st := range steps {
-		idx, err := registry.Describe(ctx, st.pub.Ref)
-		if err != nil {
-			return ReleaseSummary{}, fmt.Errorf("verifying %s: %w (no tag was moved)", st.pub.Ref, err)
-		}
-		if err := verifyIndex(idx, st.spec, r.Platforms, info.Version); err != nil {
-			return ReleaseSummary{}, fmt.Errorf("verifying %s: %w (no tag was moved)", st.pub.Ref, err)
-		}
-		for _, m := range idx.Platforms {
-			st.pub.Platforms = append(st.pub.Platforms, PublishedPlatform{Platform: m.Platform.String(), Digest: m.Digest, Size: m.Size})
-		}
-	}
-
-	// The one step that moves tags.
-	for _, st := range steps {
-		if err := registry.Tag(ctx, st.pub.Image, st.pub.Digest, st.tags); err != nil {
+	for _, st := range rp.steps {
+		if err := st.verify(ctx, rp.r.Platforms, rp.info.Version); err != nil {
 			return ReleaseSummary{}, err
 		}
 	}
+	return rp.publish(ctx, o)
+}
 
-	sum := ReleaseSummary{Version: info.Version, Revision: info.Revision}
-	for _, st := range steps {
+// releasePlan is a computed release: every build and every tag, nothing run yet.
+type releasePlan struct {
+	r     config.Resolved
+	info  version.Info
+	dir   string // temporary: rendered Dockerfiles and metadata files
+	steps []*releaseStep
+}
+
+// planRelease resolves the configuration and version and computes the builds for
+// plats (nil: the configured platforms). The caller removes rp.dir.
+func planRelease(ctx context.Context, o Options, plats []platform.Platform) (*releasePlan, error) {
+	r, err := Load(o.Dir, o.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if plats == nil {
+		plats = r.Platforms
+	}
+	vo, err := version.OptionsFromEnv(o.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	info, err := version.Resolve(ctx, r.Project.Dir, vo)
+	if err != nil {
+		return nil, err
+	}
+	for _, img := range r.Images {
+		if !img.NameSet {
+			return nil, fmt.Errorf("release needs a registry repository for %s: set %s=registry.example.com/team/%s, or Image.Name in your magefile", img.Binary, config.EnvImage, img.Binary)
+		}
+	}
+	dir, err := os.MkdirTemp("", "mageship-release-")
+	if err != nil {
+		return nil, err
+	}
+	e := env{getenv: o.Getenv, goEnv: goEnv(ctx, o.Getenv), netrc: netrc(o.Getenv)}
+	rp := &releasePlan{r: r, info: info, dir: dir}
+	for _, img := range r.Images {
+		for _, v := range []Variant{Production, Debug} {
+			tags, err := variantTags(v, info.Tags)
+			if err == nil {
+				var s Spec
+				s, err = spec(r, img, v, info, plats, buildx.Output{Kind: buildx.OutputPushByDigest, Repository: img.Name}, nil, dir, e)
+				if err == nil {
+					s.Build.Attestations = o.Getenv(EnvAttestations) == "1"
+					_, err = s.Build.Args()
+				}
+				rp.steps = append(rp.steps, &releaseStep{spec: s, tags: tags, pub: Published{Image: img.Name, Variant: v.String(), Tags: tags}})
+			}
+			if err != nil {
+				os.RemoveAll(dir)
+				return nil, fmt.Errorf("image %s: %w", img.Name, err)
+			}
+		}
+	}
+	return rp, nil
+}
+
+// checkPush asks each registry, before anything is built, whether the credentials
+// allow pushing.
+func (rp *releasePlan) checkPush(ctx context.Context) error {
+	seen := map[string]bool{}
+	for _, img := range rp.r.Images {
+		if seen[img.Name] {
+			continue
+		}
+		seen[img.Name] = true
+		if err := registry.CheckPush(ctx, img.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (st *releaseStep) run(ctx context.Context, o Options) (buildx.Metadata, error) {
+	if err := st.spec.write(); err != nil {
+		return buildx.Metadata{}, err
+	}
+	return buildx.Run(ctx, st.spec.Build, buildx.WithStdout(o.Stderr), buildx.WithStderr(o.Stderr))
+}
+
+func (st *releaseStep) verify(ctx context.Context, plats []platform.Platform, ver string) error {
+	idx, err := registry.Describe(ctx, st.pub.Ref)
+	if err != nil {
+		return fmt.Errorf("verifying %s: %w (no tag was moved)", st.pub.Ref, err)
+	}
+	if err := verifyIndex(idx, st.spec, plats, ver); err != nil {
+		return fmt.Errorf("verifying %s: %w (no tag was moved)", st.pub.Ref, err)
+	}
+	st.pub.Platforms = nil
+	for _, m := range idx.Platforms {
+		st.pub.Platforms = append(st.pub.Platforms, PublishedPlatform{Platform: m.Platform.String(), Digest: m.Digest, Size: m.Size})
+	}
+	return nil
+}
+
+// publish is the one step that moves tags, then the summary.
+func (rp *releasePlan) publish(ctx context.Context, o Options) (ReleaseSummary, error) {
+	var moves []registry.Move
+	for _, st := range rp.steps {
+		for _, t := range st.tags {
+			moves = append(moves, registry.Move{Repo: st.pub.Image, Tag: t, Digest: st.pub.Digest})
+		}
+	}
+	if err := registry.Publish(ctx, moves); err != nil {
+		return ReleaseSummary{}, err
+	}
+	sum := ReleaseSummary{Version: rp.info.Version, Revision: rp.info.Revision}
+	for _, st := range rp.steps {
 		sum.Images = append(sum.Images, st.pub)
 	}
-	if err := writeSummary(filepath.Join(r.Project.Dir, "dist", "release.json"), sum); err != nil {
+	if err := writeJSON(filepath.Join(rp.r.Project.Dir, "dist", "release.json"), sum); err != nil {
 		return sum, err
 	}
 	printSummary(o, sum)
@@ -162,25 +218,33 @@ func verifyIndex(idx registry.Index, s Spec, want []platform.Platform, ver strin
 	if !slices.Equal(got, wantS) {
 		return fmt.Errorf("index has platforms %v, want %v", got, wantS)
 	}
-	entry := []string{"/usr/local/bin/" + s.Image.Binary}
 	for _, m := range idx.Platforms {
-		if m.User == "" || m.User == "0" || m.User == "root" || strings.HasPrefix(m.User, "0:") {
-			return fmt.Errorf("%s image runs as root (user %q): set Image.User to a non-root uid:gid", m.Platform, m.User)
-		}
-		if m.User != s.Image.User {
-			return fmt.Errorf("%s image has user %q, want %q", m.Platform, m.User, s.Image.User)
-		}
-		if !slices.Equal(m.Entrypoint, entry) {
-			return fmt.Errorf("%s image has entrypoint %v, want %v", m.Platform, m.Entrypoint, entry)
-		}
-		if l := m.Labels["org.opencontainers.image.version"]; l != ver {
-			return fmt.Errorf("%s image has version label %q, want %q", m.Platform, l, ver)
+		if err := verifyManifest(m, s, ver); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func writeSummary(path string, s ReleaseSummary) error {
+// verifyManifest checks one platform's image: non-root user as configured, the
+// entrypoint, the version label.
+func verifyManifest(m registry.Manifest, s Spec, ver string) error {
+	if m.User == "" || m.User == "0" || m.User == "root" || strings.HasPrefix(m.User, "0:") {
+		return fmt.Errorf("%s image runs as root (user %q): set Image.User to a non-root uid:gid", m.Platform, m.User)
+	}
+	if m.User != s.Image.User {
+		return fmt.Errorf("%s image has user %q, want %q", m.Platform, m.User, s.Image.User)
+	}
+	if entry := []string{"/usr/local/bin/" + s.Image.Binary}; !slices.Equal(m.Entrypoint, entry) {
+		return fmt.Errorf("%s image has entrypoint %v, want %v", m.Platform, m.Entrypoint, entry)
+	}
+	if l := m.Labels["org.opencontainers.image.version"]; l != ver {
+		return fmt.Errorf("%s image has version label %q, want %q", m.Platform, l, ver)
+	}
+	return nil
+}
+
+func writeJSON(path string, s any) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}

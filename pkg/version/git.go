@@ -107,7 +107,9 @@ func gather(ctx context.Context, dir string, run runFunc) (Facts, error) {
 	}
 	f.CommitTime = time.Unix(sec, 0).UTC()
 
-	if out, err = run(ctx, dir, "--no-optional-locks", "status", "--porcelain", "--untracked-files=normal"); err != nil {
+	// dist/ is where mageship writes its own output (binaries, release.json, digests):
+	// it does not make the tree dirty.
+	if out, err = run(ctx, dir, "--no-optional-locks", "status", "--porcelain", "--untracked-files=normal", "--", ".", ":(exclude)dist"); err != nil {
 		return Facts{}, err
 	}
 	f.Dirty = strings.TrimSpace(out) != ""

@@ -11,6 +11,8 @@ import (
 	_ "github.com/mageship/mageship/pkg/targets"
 	//mage:import image
 	_ "github.com/mageship/mageship/pkg/targets/image"
+	//mage:import release
+	_ "github.com/mageship/mageship/pkg/targets/release"
 )
 
 func init() {

@@ -12,6 +12,8 @@ import (
 	_ "github.com/mageship/mageship/pkg/targets"
 	//mage:import image
 	_ "github.com/mageship/mageship/pkg/targets/image"
+	//mage:import release
+	_ "github.com/mageship/mageship/pkg/targets/release"
 )
 
 const versionVar = "github.com/mageship/mageship/examples/multi/internal/buildinfo.Version"

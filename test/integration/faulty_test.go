@@ -1,0 +1,91 @@
+package integration
+
+import (
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// faultyRegistry is a reverse proxy on a fixed loopback port (one the rig's BuildKit
+// treats as plain HTTP) in front of the rig's registry, that breaks on command.
+type faultyRegistry struct {
+	Addr string
+
+	mu     sync.Mutex
+	policy func(r *http.Request, writes int) bool // true: answer 500
+	writes int                                    // PUT/POST/PATCH requests seen
+	failed int
+	srv    *http.Server
+	l      net.Listener
+}
+
+func newFaultyRegistry(t *testing.T, port, upstream string) *faultyRegistry {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		t.Fatalf("listening on 127.0.0.1:%s for the fault-injecting registry proxy: %v", port, err)
+	}
+	target, _ := url.Parse("http://" + upstream)
+	f := &faultyRegistry{Addr: l.Addr().String(), l: l}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	f.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		write := r.Method == http.MethodPut || r.Method == http.MethodPost || r.Method == http.MethodPatch
+		if write {
+			f.writes++
+		}
+		fail := f.policy != nil && f.policy(r, f.writes)
+		if fail {
+			f.failed++
+		}
+		f.mu.Unlock()
+		if fail {
+			http.Error(w, "injected failure", http.StatusInternalServerError)
+			return
+		}
+		// Redirects and upload locations must name the proxy, not the upstream.
+		r.Host = target.Host
+		proxy.ServeHTTP(&locationRewriter{ResponseWriter: w, from: upstream, to: f.Addr}, r)
+	})}
+	go f.srv.Serve(l)
+	t.Cleanup(func() { f.srv.Close() })
+	return f
+}
+
+// set installs a failure policy and resets the counters.
+func (f *faultyRegistry) set(policy func(r *http.Request, writes int) bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.policy, f.writes, f.failed = policy, 0, 0
+}
+
+func (f *faultyRegistry) failures() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.failed
+}
+
+// isTagPut reports a manifest PUT by tag (not by digest): the writes that move tags.
+func isTagPut(r *http.Request) bool {
+	if r.Method != http.MethodPut {
+		return false
+	}
+	i := strings.LastIndex(r.URL.Path, "/manifests/")
+	return i >= 0 && !strings.HasPrefix(r.URL.Path[i+len("/manifests/"):], "sha256:")
+}
+
+type locationRewriter struct {
+	http.ResponseWriter
+	from, to string
+}
+
+func (l *locationRewriter) WriteHeader(code int) {
+	if loc := l.Header().Get("Location"); loc != "" {
+		l.Header().Set("Location", strings.Replace(loc, l.from, l.to, 1))
+	}
+	l.ResponseWriter.WriteHeader(code)
+}
