@@ -35,6 +35,7 @@ const (
 	EnvDebugImage      = "MAGESHIP_DEBUG_IMAGE"
 	EnvDistrolessImage = "MAGESHIP_DISTROLESS_IMAGE"
 	EnvBuilder         = "BUILDX_BUILDER"
+	EnvTemplate        = "MAGESHIP_TEMPLATE"
 )
 
 // Config is what a magefile may set; every field is optional.
@@ -60,6 +61,8 @@ type Image struct {
 	Runtime    string   // "scratch", "distroless" or an image; default Config.RuntimeImage
 	Tags       []string // go build tags
 	User       string   // runtime and debug user; default 65534:65534
+	Health     string   // HTTP path the smoke test probes on the first port; default /healthz; "-" for none
+	MaxBytes   int64    // size budget of the production image, uncompressed; 0 for none
 }
 
 var (
@@ -103,7 +106,7 @@ type ResolvedImage struct {
 // Resolve applies env over c over what p implies, and validates everything.
 // getenv is os.Getenv in production.
 func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved, error) {
-	r := Resolved{Project: p, Template: c.Template, Builder: c.Builder}
+	r := Resolved{Project: p, Template: pick(getenv(EnvTemplate), c.Template), Builder: c.Builder}
 	if getenv(EnvBuilder) != "" {
 		r.Builder = "" // buildx reads BUILDX_BUILDER itself
 	}
@@ -147,6 +150,11 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 		images = []Image{{}}
 	}
 	envImage := getenv(EnvImage)
+	if envImage != "" {
+		if ref, err := name.ParseReference(envImage, name.WeakValidation); err == nil && ref.Identifier() != "latest" || strings.Contains(envImage, "@") {
+			return Resolved{}, fmt.Errorf("%s=%s names a tag or digest: give the repository only (the tags come from the version, which VERSION overrides)", EnvImage, envImage)
+		}
+	}
 	seen := map[string]int{}
 	for i, img := range images {
 		ri := ResolvedImage{Image: img}
@@ -194,6 +202,17 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 		}
 		if ri.User == "" {
 			ri.User = DefaultUser
+		}
+		if ri.Health == "" {
+			ri.Health = "/healthz"
+		}
+		if ri.Health != "-" && !strings.HasPrefix(ri.Health, "/") {
+			return Resolved{}, fmt.Errorf("image %s: health path %q must start with /, e.g. /healthz, or be - for no probe", ri.Name, ri.Health)
+		}
+		for _, port := range ri.Ports {
+			if port < 1 || port > 65535 {
+				return Resolved{}, fmt.Errorf("image %s: invalid port %d: ports are 1 to 65535", ri.Name, port)
+			}
 		}
 		rt := pick(runtimeEnv, img.Runtime, c.RuntimeImage, Scratch)
 		switch rt {

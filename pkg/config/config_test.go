@@ -32,7 +32,7 @@ func TestResolveDefaults(t *testing.T) {
 		DebugImage:   "alpine:3.22",
 		Source:       "https://github.com/acme/hello",
 		Images: []ResolvedImage{{
-			Image:        Image{Name: "hello", Main: "./cmd/hello", Binary: "hello", VersionVar: "main.version", User: "65534:65534"},
+			Image:        Image{Name: "hello", Main: "./cmd/hello", Binary: "hello", VersionVar: "main.version", User: "65534:65534", Health: "/healthz"},
 			RuntimeImage: "scratch",
 		}},
 	}
@@ -133,5 +133,14 @@ func TestResolveErrors(t *testing.T) {
 				t.Fatalf("error = %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestEnvImageWithTag(t *testing.T) {
+	for _, v := range []string{"localhost:5000/hello:1.0", "ghcr.io/acme/hello@sha256:" + strings.Repeat("a", 64)} {
+		_, err := Resolve(hello, Config{}, env(EnvImage, v))
+		if err == nil || !strings.Contains(err.Error(), "names a tag or digest") {
+			t.Errorf("%s=%s: err = %v", EnvImage, v, err)
+		}
 	}
 }

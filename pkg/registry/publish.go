@@ -2,7 +2,9 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -10,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/mageship/mageship/pkg/platform"
@@ -176,4 +179,53 @@ func Merge(ctx context.Context, repo string, digests []string, opts ...Option) (
 		return "", explain("writing the index of "+repo, r.RegistryStr(), err)
 	}
 	return d.String(), nil
+}
+
+// Platforms lists the platforms an image reference provides: every platform of an
+// index, or the one of a single image. A missing image is an error that says so.
+func Platforms(ctx context.Context, ref string, opts ...Option) ([]platform.Platform, error) {
+	o := newOptions(opts)
+	r, err := name.ParseReference(ref, name.WeakValidation)
+	if err != nil {
+		return nil, fmt.Errorf("invalid image reference %q: %w", ref, err)
+	}
+	desc, err := remote.Get(r, o.remote(ctx)...)
+	if err != nil {
+		if IsNotFound(err) {
+			return nil, fmt.Errorf("image %s does not exist in %s: check the name and tag, or push it there", ref, r.Context().RegistryStr())
+		}
+		return nil, explain("reading "+ref, r.Context().RegistryStr(), err)
+	}
+	if desc.MediaType.IsIndex() {
+		idx, err := desc.ImageIndex()
+		if err != nil {
+			return nil, err
+		}
+		im, err := idx.IndexManifest()
+		if err != nil {
+			return nil, err
+		}
+		var out []platform.Platform
+		for _, m := range im.Manifests {
+			if m.Platform != nil && m.Platform.OS != "unknown" {
+				out = append(out, platform.Platform{OS: m.Platform.OS, Arch: m.Platform.Architecture, Variant: m.Platform.Variant})
+			}
+		}
+		return out, nil
+	}
+	img, err := desc.Image()
+	if err != nil {
+		return nil, err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	return []platform.Platform{{OS: cf.OS, Arch: cf.Architecture, Variant: cf.Variant}}, nil
+}
+
+// IsNotFound reports whether err is the registry saying the manifest does not exist.
+func IsNotFound(err error) bool {
+	var terr *transport.Error
+	return errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 
@@ -205,6 +206,14 @@ func explain(what, host string, err error) error {
 			login = "docker login"
 		}
 		return fmt.Errorf("%s: registry %s refused access (%w): run %s", what, host, err, login)
+	}
+	var nerr *net.OpError
+	if errors.As(err, &nerr) {
+		return fmt.Errorf("%s: cannot reach registry %s (%w): check the address, or start the registry", what, host, err)
+	}
+	var terr *transport.Error
+	if errors.As(err, &terr) && terr.StatusCode >= 500 {
+		return fmt.Errorf("%s: registry %s answered %d after retries (%w): try again later, or check the registry", what, host, terr.StatusCode, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

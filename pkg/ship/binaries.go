@@ -7,7 +7,6 @@ import (
 
 	"github.com/mageship/mageship/pkg/binary"
 	"github.com/mageship/mageship/pkg/gobuild"
-	"github.com/mageship/mageship/pkg/version"
 )
 
 // Binaries cross-compiles every image's binary for every configured platform on
@@ -19,12 +18,7 @@ func Binaries(ctx context.Context, o Options) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	vo, err := version.OptionsFromEnv(o.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	vo.AllowDirty, vo.AllowNoGit = true, true
-	info, err := version.Resolve(ctx, r.Project.Dir, vo)
+	info, err := localVersion(ctx, r, o.Getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -46,6 +46,9 @@ func ReleasePlatform(ctx context.Context, p string, o Options) ([]PlatformDigest
 	if err := rp.checkPush(ctx); err != nil {
 		return nil, err
 	}
+	if err := preflight(ctx, rp.r, []platform.Platform{plat}, o.Stderr); err != nil {
+		return nil, err
+	}
 	dir := filepath.Join(rp.r.Project.Dir, DigestsDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -88,6 +91,7 @@ func ReleaseMerge(ctx context.Context, o Options) (ReleaseSummary, error) {
 	}
 	defer os.RemoveAll(rp.dir)
 	dir := filepath.Join(rp.r.Project.Dir, DigestsDir)
+	shas := map[string]string{}
 	for _, st := range rp.steps {
 		var digests []string
 		for _, p := range rp.r.Platforms {
@@ -110,7 +114,7 @@ func ReleaseMerge(ctx context.Context, o Options) (ReleaseSummary, error) {
 			return ReleaseSummary{}, fmt.Errorf("%w (no tag was moved)", err)
 		}
 		st.pub.Digest, st.pub.Ref = d, st.pub.Image+"@"+d
-		if err := st.verify(ctx, rp.r.Platforms, rp.info.Version); err != nil {
+		if err := st.verify(ctx, rp, shas, o); err != nil {
 			return ReleaseSummary{}, err
 		}
 	}

@@ -3,11 +3,14 @@ package ship
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
 	"github.com/mageship/mageship/pkg/buildx"
+	"github.com/mageship/mageship/pkg/config"
 	"github.com/mageship/mageship/pkg/engine"
+	"github.com/mageship/mageship/pkg/imagefs"
 	"github.com/mageship/mageship/pkg/platform"
 	"github.com/mageship/mageship/pkg/version"
 )
@@ -32,12 +35,7 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	vo, err := version.OptionsFromEnv(o.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	vo.AllowDirty, vo.AllowNoGit = true, true
-	info, err := version.Resolve(ctx, r.Project.Dir, vo)
+	info, err := localVersion(ctx, r, o.Getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -49,6 +47,10 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
+	host := platform.Host()
+	if err := preflight(ctx, r, []platform.Platform{host}, o.Stderr); err != nil {
+		return nil, err
+	}
 	dir, err := os.MkdirTemp("", "mageship-")
 	if err != nil {
 		return nil, err
@@ -56,7 +58,6 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 	defer os.RemoveAll(dir)
 	e := env{getenv: o.Getenv, goEnv: goEnv(ctx, o.Getenv), netrc: netrc(o.Getenv)}
 
-	host := platform.Host()
 	var specs []Spec
 	for _, img := range r.Images {
 		s, err := spec(r, img, v, info, []platform.Platform{host}, buildx.Output{Kind: buildx.OutputLoad}, tagged(img.Name, tags), dir, e)
@@ -82,6 +83,36 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 		l := Loaded{Ref: ref, Variant: v, Platform: ii.Platform, Size: ii.Size, User: ii.User, Entrypoint: ii.Entrypoint}
 		out = append(out, l)
 		fmt.Fprintf(o.Stdout, "built %s (%s, %s): %s, user %s, entrypoint %s\n", l.Ref, v, l.Platform, humanSize(l.Size), l.User, strings.Join(l.Entrypoint, " "))
+		if err := verifyBuilt(ctx, r, s.Image, v, ref, info, o); err != nil {
+			return out, err
+		}
 	}
 	return out, nil
+}
+
+// verifyBuilt checks an image Image just loaded. A debug image is compared with the
+// production image of the same version when that is in the engine too.
+func verifyBuilt(ctx context.Context, r config.Resolved, img config.ResolvedImage, v Variant, ref string, info version.Info, o Options) error {
+	if v == Production {
+		_, err := verifyLocal(ctx, r, img, v, ref, info, "", o.Stdout)
+		return err
+	}
+	prodRef := img.Name + ":" + info.Version
+	prodSHA, err := verifyLocal(ctx, r, img, Production, prodRef, info, "", io.Discard)
+	if err != nil {
+		// No production image to compare with (or a broken one): check the debug image
+		// on its own; mage image:verify compares the two once both are built.
+		fmt.Fprintf(o.Stdout, "note: %s is not built (or does not verify), so the debug binary is not compared with it; run mage image and mage image:verify\n", prodRef)
+		image, ierr := imagefs.FromDaemon(ctx, ref)
+		if ierr != nil {
+			return ierr
+		}
+		bin, ierr := imagefs.List(image)
+		if ierr != nil {
+			return ierr
+		}
+		prodSHA = bin["/usr/local/bin/"+img.Binary].SHA256
+	}
+	_, err = verifyLocal(ctx, r, img, v, ref, info, prodSHA, o.Stdout)
+	return err
 }

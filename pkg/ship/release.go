@@ -12,6 +12,7 @@ import (
 
 	"github.com/mageship/mageship/pkg/buildx"
 	"github.com/mageship/mageship/pkg/config"
+	"github.com/mageship/mageship/pkg/imagefs"
 	"github.com/mageship/mageship/pkg/platform"
 	"github.com/mageship/mageship/pkg/registry"
 	"github.com/mageship/mageship/pkg/version"
@@ -66,6 +67,9 @@ func Release(ctx context.Context, o Options) (ReleaseSummary, error) {
 	if err := rp.checkPush(ctx); err != nil {
 		return ReleaseSummary{}, err
 	}
+	if err := preflight(ctx, rp.r, rp.r.Platforms, o.Stderr); err != nil {
+		return ReleaseSummary{}, err
+	}
 
 	// Build and push by digest.
 	for _, st := range rp.steps {
@@ -77,8 +81,9 @@ func Release(ctx context.Context, o Options) (ReleaseSummary, error) {
 		st.pub.Ref = st.pub.Image + "@" + md.Digest
 	}
 	// Verify what the registry holds.
+	shas := map[string]string{}
 	for _, st := range rp.steps {
-		if err := st.verify(ctx, rp.r.Platforms, rp.info.Version); err != nil {
+		if err := st.verify(ctx, rp, shas, o); err != nil {
 			return ReleaseSummary{}, err
 		}
 	}
@@ -166,16 +171,32 @@ func (st *releaseStep) run(ctx context.Context, o Options) (buildx.Metadata, err
 	return buildx.Run(ctx, st.spec.Build, buildx.WithStdout(o.Stderr), buildx.WithStderr(o.Stderr))
 }
 
-func (st *releaseStep) verify(ctx context.Context, plats []platform.Platform, ver string) error {
+// verify reads the pushed index back and checks it: its platforms, and each
+// platform's image as verify checks it (files, user, static binary, labels; debug
+// binaries against production's, kept in shas by image and platform).
+func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas map[string]string, o Options) error {
 	idx, err := registry.Describe(ctx, st.pub.Ref)
 	if err != nil {
 		return fmt.Errorf("verifying %s: %w (no tag was moved)", st.pub.Ref, err)
 	}
-	if err := verifyIndex(idx, st.spec, plats, ver); err != nil {
+	if err := verifyIndex(idx, st.spec, rp.r.Platforms, rp.info.Version); err != nil {
 		return fmt.Errorf("verifying %s: %w (no tag was moved)", st.pub.Ref, err)
 	}
 	st.pub.Platforms = nil
 	for _, m := range idx.Platforms {
+		ref := st.pub.Image + "@" + m.Digest
+		image, err := imagefs.FromRegistry(ctx, ref, m.Platform)
+		if err != nil {
+			return fmt.Errorf("verifying %s: %w (no tag was moved)", ref, err)
+		}
+		key := st.pub.Image + " " + m.Platform.String()
+		sha, err := verifyImage(rp.r, st.spec.Image, st.spec.Variant, ref, image, m.Platform, rp.info, shas[key], o.Stdout)
+		if err != nil {
+			return fmt.Errorf("%w (no tag was moved)", err)
+		}
+		if st.spec.Variant == Production {
+			shas[key] = sha
+		}
 		st.pub.Platforms = append(st.pub.Platforms, PublishedPlatform{Platform: m.Platform.String(), Digest: m.Digest, Size: m.Size})
 	}
 	return nil

@@ -29,3 +29,13 @@ func Dockerfile(ctx context.Context) error {
 	_, err := ship.WriteDockerfiles(ctx, ship.Options{})
 	return err
 }
+
+// Doctor checks the Docker engine, buildx, the builder and its platforms, emulation and registry logins, and prints the fix for each problem.
+func Doctor(ctx context.Context) error {
+	return ship.Doctor(ctx, ship.Options{})
+}
+
+// Dockerignore writes mageship's default .dockerignore unless the repository has one.
+func Dockerignore() error {
+	return ship.WriteDockerignore(ship.Options{})
+}
