@@ -159,8 +159,15 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 	for i, img := range images {
 		ri := ResolvedImage{Image: img}
 		if ri.Main == "" {
-			if len(p.Mains) != 1 {
-				return Resolved{}, fmt.Errorf("image %d has no Main and the module has %d main packages: set Image.Main, e.g. ./cmd/api", i+1, len(p.Mains))
+			switch {
+			case len(p.Mains) == 0:
+				return Resolved{}, fmt.Errorf("no main package in %s: put one under cmd/<name>/ or at the module root, or set Image.Main in your magefile", p.Dir)
+			case len(p.Mains) > 1:
+				var names []string
+				for _, m := range p.Mains {
+					names = append(names, m.Package)
+				}
+				return Resolved{}, fmt.Errorf("several main packages (%s) and image %d names none: set Image.Main, e.g. %s", strings.Join(names, ", "), i+1, names[0])
 			}
 			ri.Main = p.Mains[0].Package
 		}
