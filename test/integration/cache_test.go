@@ -18,7 +18,17 @@ import (
 // buildx builder; both go away when the test ends.
 func coldBuilder(t *testing.T, vars map[string]string) string {
 	t.Helper()
-	root, err := os.MkdirTemp("", "mageship-cold-buildkit-")
+	name := fmt.Sprintf("it-cold-%d", time.Now().UnixNano())
+	rigtest.Run(t, "", rigtest.Environ(vars), "docker", "buildx", "create", "--name", name, "--driver", "remote", startBuildkitd(t, vars))
+	t.Cleanup(func() { exec.Command("docker", "buildx", "rm", name).Run() })
+	return name
+}
+
+// startBuildkitd starts a BuildKit daemon of the rig's version with an empty state,
+// stopped when the test ends, and returns its address.
+func startBuildkitd(t *testing.T, vars map[string]string) string {
+	t.Helper()
+	root, err := os.MkdirTemp("", "mageship-buildkit-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,9 +40,7 @@ func coldBuilder(t *testing.T, vars map[string]string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	name := fmt.Sprintf("it-cold-%d", time.Now().UnixNano())
 	t.Cleanup(func() {
-		exec.Command("docker", "buildx", "rm", name).Run()
 		cmd.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
 		go func() { cmd.Wait(); close(done) }()
@@ -48,12 +56,11 @@ func coldBuilder(t *testing.T, vars map[string]string) string {
 	for exec.CommandContext(ctx, vars["MAGESHIP_RIG_BUILDCTL"], "--addr", sock, "debug", "workers").Run() != nil {
 		if ctx.Err() != nil {
 			b, _ := os.ReadFile(filepath.Join(root, "buildkitd.log"))
-			t.Fatalf("the cold buildkitd did not come up:\n%s", b)
+			t.Fatalf("buildkitd did not come up:\n%s", b)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	rigtest.Run(t, root, rigtest.Environ(vars), "docker", "buildx", "create", "--name", name, "--driver", "remote", sock)
-	return name
+	return sock
 }
 
 // goBuildCached reports whether BuildKit's progress output says the go build step

@@ -1,0 +1,83 @@
+package bench
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const rigEnvOut = `export MAGESHIP_RIG=1
+export DOCKER_HOST=unix:///var/run/docker.sock
+export BUILDX_BUILDER=mageship
+export MAGESHIP_RIG_REGISTRY=localhost:5000
+export MAGESHIP_BUILDER_IMAGE=localhost:5000/library/golang:1.26-alpine
+export MAGESHIP_DEBUG_IMAGE=localhost:5000/library/alpine:3.22
+export MAGESHIP_DISTROLESS_IMAGE=localhost:5000/distroless/static-debian12:nonroot
+`
+
+func TestParseRigEnv(t *testing.T) {
+	got := parseRigEnv(rigEnvOut + "# a comment\n\n")
+	if got["BUILDX_BUILDER"] != "mageship" || got["MAGESHIP_RIG_REGISTRY"] != "localhost:5000" || len(got) != 7 {
+		t.Errorf("parseRigEnv = %v", got)
+	}
+}
+
+func TestNewConfig(t *testing.T) {
+	rig := parseRigEnv(rigEnvOut)
+	tests := []struct {
+		name    string
+		env     map[string]string
+		check   func(t *testing.T, c Config)
+		wantErr bool
+	}{
+		{"defaults", nil, func(t *testing.T, c Config) {
+			if c.Runs != 3 || len(c.services()) != 2 || c.Out != "/r/bench/results" || c.KoVersion != "v0.19.1" || c.ToolsDir != "/cache/mageship-bench" {
+				t.Errorf("config = %+v", c)
+			}
+			if c.Builder != "mageship" || c.Registry != "localhost:5000" || c.KoBaseImage != "localhost:5000/distroless/static-debian12:nonroot" {
+				t.Errorf("rig settings = %+v", c)
+			}
+			for _, kv := range []string{"MAGESHIP_BUILDER_IMAGE=localhost:5000/library/golang:1.26-alpine", "DOCKER_HOST=unix:///var/run/docker.sock", "PATH=/bin"} {
+				if !slices.Contains(c.Env, kv) {
+					t.Errorf("Env lacks %s: %v", kv, c.Env)
+				}
+			}
+		}, false},
+		{"smoke", map[string]string{EnvRuns: "1", EnvOnly: "hello", EnvOut: "/tmp/out"}, func(t *testing.T, c Config) {
+			if c.Runs != 1 || !cmp.Equal(c.services(), []string{"hello"}) || c.Out != "/tmp/out" {
+				t.Errorf("config = %+v", c)
+			}
+		}, false},
+		{"services in order", map[string]string{EnvOnly: "large, hello"}, func(t *testing.T, c Config) {
+			if !cmp.Equal(c.Only, []string{"hello", "large"}) {
+				t.Errorf("Only = %v", c.Only)
+			}
+		}, false},
+		{"the environment wins over the rig", map[string]string{"BUILDX_BUILDER": "other"}, func(t *testing.T, c Config) {
+			if c.Builder != "other" || slices.Contains(c.Env, "BUILDX_BUILDER=mageship") {
+				t.Errorf("Builder = %s, Env = %v", c.Builder, c.Env)
+			}
+		}, false},
+		{"zero runs", map[string]string{EnvRuns: "0"}, nil, true},
+		{"unknown service", map[string]string{EnvOnly: "world"}, nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			environ := []string{"PATH=/bin"}
+			for k, v := range tc.env {
+				environ = append(environ, k+"="+v)
+			}
+			c, err := newConfig("/r", func(k string) string { return tc.env[k] }, environ, rig, "/cache/mageship-bench")
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("newConfig error = %v, want error %v", err, tc.wantErr)
+			}
+			if tc.check != nil {
+				tc.check(t, c)
+			}
+		})
+	}
+	if _, err := newConfig("/r", func(string) string { return "" }, nil, map[string]string{}, "/c"); err == nil {
+		t.Error("newConfig without the rig's settings: no error")
+	}
+}

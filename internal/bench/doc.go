@@ -1,0 +1,9 @@
+// Package bench is the work behind the repository's `mage bench`: it measures
+// mageship's release against the alternatives a Go team would use instead (a naive
+// single-stage Dockerfile, ko, and plain go build as the floor) on examples/hello and
+// on a larger generated service, on the same machine in the same run, and writes
+// bench/results/results.md and results.json. Commands are computed by pure functions
+// (argv and env) and run by small runners; timings are wall-clock, module downloads
+// are counted at a loopback module proxy the bench runs in-process. It is not part of
+// the library.
+package bench
