@@ -14,11 +14,7 @@ import (
 // architecture, and writes dist/SHA256SUMS. It returns the files, relative to dist/.
 func Binaries(ctx context.Context, o Options) ([]string, error) {
 	o = o.withDefaults()
-	r, err := Load(o.Dir, o.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	info, err := localVersion(ctx, r, o.Getenv)
+	r, info, err := loadLocal(ctx, o)
 	if err != nil {
 		return nil, err
 	}

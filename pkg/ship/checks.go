@@ -24,14 +24,20 @@ import (
 	"github.com/mageship/mageship/pkg/version"
 )
 
-// localVersion is the version local builds use: dirty trees and missing git allowed.
-func localVersion(ctx context.Context, r config.Resolved, getenv func(string) string) (version.Info, error) {
-	vo, err := version.OptionsFromEnv(getenv)
+// loadLocal resolves the configuration and the version local builds use: a dirty
+// tree is allowed (the version says -dirty), and so is a directory without git (dev).
+func loadLocal(ctx context.Context, o Options) (config.Resolved, version.Info, error) {
+	r, err := Load(o.Dir, o.Getenv)
 	if err != nil {
-		return version.Info{}, err
+		return config.Resolved{}, version.Info{}, err
+	}
+	vo, err := version.OptionsFromEnv(o.Getenv)
+	if err != nil {
+		return config.Resolved{}, version.Info{}, err
 	}
 	vo.AllowDirty, vo.AllowNoGit = true, true
-	return version.Resolve(ctx, r.Project.Dir, vo)
+	info, err := version.Resolve(ctx, r.Project.Dir, vo)
+	return r, info, err
 }
 
 // verifyLocal reads a loaded image from the engine and checks it. prodSHA is the
@@ -70,11 +76,7 @@ func verifyImage(r config.Resolved, img config.ResolvedImage, v Variant, ref str
 // has a shell and the byte-identical binary.
 func Verify(ctx context.Context, o Options) error {
 	o = o.withDefaults()
-	r, err := Load(o.Dir, o.Getenv)
-	if err != nil {
-		return err
-	}
-	info, err := localVersion(ctx, r, o.Getenv)
+	r, info, err := loadLocal(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -103,11 +105,7 @@ func Verify(ctx context.Context, o Options) error {
 // always removes the containers it started.
 func Smoke(ctx context.Context, o Options) error {
 	o = o.withDefaults()
-	r, err := Load(o.Dir, o.Getenv)
-	if err != nil {
-		return err
-	}
-	info, err := localVersion(ctx, r, o.Getenv)
+	r, info, err := loadLocal(ctx, o)
 	if err != nil {
 		return err
 	}

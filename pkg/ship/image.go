@@ -31,11 +31,7 @@ type Loaded struct {
 // directory without git (version dev).
 func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 	o = o.withDefaults()
-	r, err := Load(o.Dir, o.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	info, err := localVersion(ctx, r, o.Getenv)
+	r, info, err := loadLocal(ctx, o)
 	if err != nil {
 		return nil, err
 	}
