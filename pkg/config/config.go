@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -62,7 +63,9 @@ type Image struct {
 	Tags       []string // go build tags
 	User       string   // runtime and debug user; default 65534:65534
 	Health     string   // HTTP path the smoke test probes on the first port; default /healthz; "-" for none
-	MaxBytes   int64    // size budget of the production image, uncompressed; 0 for none
+	// HealthTimeout is how long the smoke test waits for a 200; default 60s.
+	HealthTimeout time.Duration
+	MaxBytes      int64 // size budget of the production image, uncompressed; 0 for none
 }
 
 var (
@@ -212,6 +215,9 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 		}
 		if ri.Health == "" {
 			ri.Health = "/healthz"
+		}
+		if ri.HealthTimeout <= 0 {
+			ri.HealthTimeout = 60 * time.Second
 		}
 		if ri.Health != "-" && !strings.HasPrefix(ri.Health, "/") {
 			return Resolved{}, fmt.Errorf("image %s: health path %q must start with /, e.g. /healthz, or be - for no probe", ri.Name, ri.Health)

@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -32,7 +33,7 @@ func TestResolveDefaults(t *testing.T) {
 		DebugImage:   "alpine:3.22",
 		Source:       "https://github.com/acme/hello",
 		Images: []ResolvedImage{{
-			Image:        Image{Name: "hello", Main: "./cmd/hello", Binary: "hello", VersionVar: "main.version", User: "65534:65534", Health: "/healthz"},
+			Image:        Image{Name: "hello", Main: "./cmd/hello", Binary: "hello", VersionVar: "main.version", User: "65534:65534", Health: "/healthz", HealthTimeout: 60 * time.Second},
 			RuntimeImage: "scratch",
 		}},
 	}

@@ -30,6 +30,7 @@ type Client interface {
 	ServerVersion(ctx context.Context) (types.Version, error)
 	ImageInspect(ctx context.Context, ref string, opts ...client.ImageInspectOption) (image.InspectResponse, error)
 	ImagePull(ctx context.Context, ref string, o image.PullOptions) (io.ReadCloser, error)
+	ImageRemove(ctx context.Context, ref string, o image.RemoveOptions) ([]image.DeleteResponse, error)
 	ContainerCreate(ctx context.Context, c *container.Config, h *container.HostConfig, n *network.NetworkingConfig, p *ocispec.Platform, name string) (container.CreateResponse, error)
 	ContainerStart(ctx context.Context, id string, o container.StartOptions) error
 	ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error)
@@ -108,6 +109,14 @@ func (e *Engine) Inspect(ctx context.Context, ref string) (Image, error) {
 		}
 	}
 	return img, nil
+}
+
+// Untag removes the tag ref from the engine (the image goes when no other tag holds it).
+func (e *Engine) Untag(ctx context.Context, ref string) error {
+	if _, err := e.c.ImageRemove(ctx, ref, image.RemoveOptions{}); err != nil {
+		return fmt.Errorf("removing %s from the engine: %w", ref, err)
+	}
+	return nil
 }
 
 // Container is a running container started by Start.

@@ -152,7 +152,7 @@ func Smoke(ctx context.Context, o Options) error {
 			}
 		}
 		for _, t := range targets {
-			if err := probe(ctx, eng, t.ref, t.p, img.Ports[0], img.Health, o.Stdout); err != nil {
+			if err := probe(ctx, eng, t.ref, t.p, img.Ports[0], img.Health, img.HealthTimeout, o.Stdout); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -160,8 +160,8 @@ func Smoke(ctx context.Context, o Options) error {
 	return errors.Join(errs...)
 }
 
-// probe runs ref for p and waits up to 60 seconds for GET path to answer 200.
-func probe(ctx context.Context, eng *engine.Engine, ref string, p platform.Platform, port int, path string, out io.Writer) error {
+// probe runs ref for p and waits up to timeout for GET path to answer 200.
+func probe(ctx context.Context, eng *engine.Engine, ref string, p platform.Platform, port int, path string, timeout time.Duration, out io.Writer) error {
 	c, err := eng.Start(ctx, ref, p, port)
 	if c.ID != "" {
 		defer eng.Remove(c.ID)
@@ -170,7 +170,7 @@ func probe(ctx context.Context, eng *engine.Engine, ref string, p platform.Platf
 		return err
 	}
 	url := "http://" + c.Addr + path
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(timeout)
 	last := "no answer"
 	for time.Now().Before(deadline) {
 		if running, code, err := eng.Running(ctx, c.ID); err == nil && !running {

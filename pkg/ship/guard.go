@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 
+	"golang.org/x/mod/semver"
+
 	"github.com/mageship/mageship/pkg/buildcontext"
 	"github.com/mageship/mageship/pkg/buildx"
 	"github.com/mageship/mageship/pkg/config"
@@ -23,7 +25,7 @@ import (
 // preflight checks, before anything is built, what would otherwise fail late or
 // half-way: cgo in a main package, a go.mod newer than the builder image, the builder,
 // the base images and their platforms, and secrets in the build context.
-func preflight(ctx context.Context, r config.Resolved, plats []platform.Platform, stderr io.Writer) error {
+func preflight(ctx context.Context, r config.Resolved, plats []platform.Platform, attest bool, stderr io.Writer) error {
 	for _, img := range r.Images {
 		if err := checkCgo(r.Project.Dir, img); err != nil {
 			return err
@@ -32,7 +34,7 @@ func preflight(ctx context.Context, r config.Resolved, plats []platform.Platform
 	if err := checkGoVersion(r); err != nil {
 		return err
 	}
-	if err := checkBuilder(ctx, r.Builder, plats); err != nil {
+	if err := checkBuilder(ctx, r.Builder, plats, attest); err != nil {
 		return err
 	}
 	if err := checkBases(ctx, r, plats); err != nil {
@@ -83,7 +85,7 @@ func checkGoVersion(r config.Resolved) error {
 
 // checkBuilder makes sure the buildx builder exists and can produce a
 // multi-platform image when more than one platform is asked for.
-func checkBuilder(ctx context.Context, name string, plats []platform.Platform) error {
+func checkBuilder(ctx context.Context, name string, plats []platform.Platform, attest bool) error {
 	b, err := buildx.Inspect(ctx, name)
 	if err != nil {
 		return err
@@ -91,7 +93,29 @@ func checkBuilder(ctx context.Context, name string, plats []platform.Platform) e
 	if b.Driver == "docker" && len(plats) > 1 {
 		return fmt.Errorf("buildx builder %s uses the docker driver, which cannot build %s into one image: create a builder that can (docker buildx create --use --driver docker-container) or set BUILDX_BUILDER", b.Name, platform.Strings(plats))
 	}
+	if attest {
+		if why := noAttestations(b); why != "" {
+			return fmt.Errorf("buildx builder %s cannot attach provenance and SBOM attestations (%s): unset %s, or use a docker-container or remote builder with BuildKit 0.11 or newer", b.Name, why, EnvAttestations)
+		}
+	}
 	return nil
+}
+
+// noAttestations says why a builder cannot produce attestations, or "" when it can:
+// BuildKit gained them in v0.11, and the docker driver's classic image store cannot
+// hold them. A node whose version is unknown (a source build) is given the benefit
+// of the doubt.
+func noAttestations(b buildx.Builder) string {
+	if b.Driver == "docker" {
+		return "the docker driver"
+	}
+	for _, n := range b.Nodes {
+		v := n.BuildKitVersion
+		if semver.IsValid(v) && semver.Compare(v, "v0.0.1") > 0 && semver.Compare(v, "v0.11.0") < 0 {
+			return "node " + n.Name + " runs BuildKit " + v
+		}
+	}
+	return ""
 }
 
 // checkBases checks that every base image exists and has every platform it is used for.

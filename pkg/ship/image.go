@@ -44,7 +44,7 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 		return nil, err
 	}
 	host := platform.Host()
-	if err := preflight(ctx, r, []platform.Platform{host}, o.Stderr); err != nil {
+	if err := preflight(ctx, r, []platform.Platform{host}, false, o.Stderr); err != nil {
 		return nil, err
 	}
 	dir, err := os.MkdirTemp("", "mageship-")
@@ -80,7 +80,11 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 		out = append(out, l)
 		fmt.Fprintf(o.Stdout, "built %s (%s, %s): %s, user %s, entrypoint %s\n", l.Ref, v, l.Platform, humanSize(l.Size), l.User, strings.Join(l.Entrypoint, " "))
 		if err := verifyBuilt(ctx, r, s.Image, v, ref, info, o); err != nil {
-			return out, err
+			// Nothing half-done: an image that fails verification does not stay tagged.
+			if uerr := eng.Untag(context.WithoutCancel(ctx), ref); uerr != nil {
+				return out[:len(out)-1], fmt.Errorf("%w\n(and %v)", err, uerr)
+			}
+			return out[:len(out)-1], fmt.Errorf("%w\n(%s failed verification and was removed from the engine)", err, ref)
 		}
 	}
 	return out, nil

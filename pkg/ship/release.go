@@ -67,7 +67,7 @@ func Release(ctx context.Context, o Options) (ReleaseSummary, error) {
 	if err := rp.checkPush(ctx); err != nil {
 		return ReleaseSummary{}, err
 	}
-	if err := preflight(ctx, rp.r, rp.r.Platforms, o.Stderr); err != nil {
+	if err := preflight(ctx, rp.r, rp.r.Platforms, o.Getenv(EnvAttestations) == "1", o.Stderr); err != nil {
 		return ReleaseSummary{}, err
 	}
 
