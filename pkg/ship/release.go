@@ -1,13 +1,17 @@
 package ship
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mageship/mageship/pkg/buildx"
@@ -71,14 +75,10 @@ func Release(ctx context.Context, o Options) (ReleaseSummary, error) {
 		return ReleaseSummary{}, err
 	}
 
-	// Build and push by digest.
-	for _, st := range rp.steps {
-		md, err := st.run(ctx, o)
-		if err != nil {
-			return ReleaseSummary{}, fmt.Errorf("%w (no tag was moved)", err)
-		}
-		st.pub.Digest = md.Digest
-		st.pub.Ref = st.pub.Image + "@" + md.Digest
+	// Build and push by digest, all variants at once: they share the build stage,
+	// which BuildKit runs once for both.
+	if err := rp.runAll(ctx, o); err != nil {
+		return ReleaseSummary{}, fmt.Errorf("%w (no tag was moved)", err)
 	}
 	// Verify what the registry holds.
 	shas := map[string]string{}
@@ -164,11 +164,72 @@ func (rp *releasePlan) checkPush(ctx context.Context) error {
 	return nil
 }
 
-func (st *releaseStep) run(ctx context.Context, o Options) (buildx.Metadata, error) {
+func (st *releaseStep) run(ctx context.Context, o Options, out io.Writer) (buildx.Metadata, error) {
 	if err := st.spec.write(); err != nil {
 		return buildx.Metadata{}, err
 	}
-	return buildx.Run(ctx, st.spec.Build, buildx.WithStdout(o.Stderr), buildx.WithStderr(o.Stderr))
+	return buildx.Run(ctx, st.spec.Build, buildx.WithStdout(out), buildx.WithStderr(out))
+}
+
+// runAll runs every step's build concurrently, each one's output prefixed with its
+// name, and records the digests. The first failure cancels the others.
+func (rp *releasePlan) runAll(ctx context.Context, o Options) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	errs := make([]error, len(rp.steps))
+	var mu sync.Mutex // serialises whole lines of the steps' output
+	for i, st := range rp.steps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := &prefixWriter{prefix: "[" + filepath.Base(st.pub.Image) + " " + st.pub.Variant + "] ", w: o.Stderr, mu: &mu}
+			md, err := st.run(ctx, o, w)
+			w.flush()
+			if err != nil {
+				errs[i] = err
+				cancel(err)
+				return
+			}
+			st.pub.Digest = md.Digest
+			st.pub.Ref = st.pub.Image + "@" + md.Digest
+		}()
+	}
+	wg.Wait()
+	// Report the failure that caused the others to stop, not their cancellation.
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	return errors.Join(errs...)
+}
+
+// prefixWriter writes whole lines, each with a prefix, under a lock shared by all
+// the writers of one output (so that it is also safe for concurrent Writes).
+type prefixWriter struct {
+	prefix string
+	w      io.Writer
+	mu     *sync.Mutex
+	buf    []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf = append(p.buf, b...)
+	for {
+		i := bytes.IndexByte(p.buf, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf[:i])
+		p.buf = p.buf[i+1:]
+	}
+}
+
+func (p *prefixWriter) flush() {
+	if len(p.buf) > 0 {
+		p.Write([]byte("\n"))
+	}
 }
 
 // verify reads the pushed index back and checks it: its platforms, and each
