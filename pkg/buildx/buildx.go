@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -53,10 +54,11 @@ type Build struct {
 	// MetadataFile is passed as --metadata-file. Required: Run reads the digests
 	// from it. Run creates its directory and removes a stale file first.
 	MetadataFile string
-	// Attestations false passes --provenance=false --sbom=false, which keeps
-	// unknown/unknown attestation manifests out of the index; true passes
-	// --provenance=mode=max --sbom=true.
-	Attestations bool
+	// Provenance and SBOM ask BuildKit for those attestations (--provenance=mode=max,
+	// --sbom=true). Both false passes --provenance=false --sbom=false, which keeps
+	// unknown/unknown attestation manifests out of the index.
+	Provenance bool
+	SBOM       bool
 	// CacheFrom and CacheTo are passed verbatim as --cache-from and --cache-to,
 	// e.g. type=registry,ref=ghcr.io/acme/app:buildcache or type=gha.
 	CacheFrom []string
@@ -179,11 +181,12 @@ func (b Build) Args() ([]string, error) {
 	if b.NoCache {
 		args = append(args, "--no-cache")
 	}
-	if b.Attestations {
-		args = append(args, "--provenance=mode=max", "--sbom=true")
+	if b.Provenance {
+		args = append(args, "--provenance=mode=max")
 	} else {
-		args = append(args, "--provenance=false", "--sbom=false")
+		args = append(args, "--provenance=false")
 	}
+	args = append(args, "--sbom="+strconv.FormatBool(b.SBOM))
 	switch b.Output.Kind {
 	case OutputNone:
 		args = append(args, "--output", "type=cacheonly")

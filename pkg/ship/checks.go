@@ -138,7 +138,14 @@ func Smoke(ctx context.Context, o Options) error {
 			ref string
 			p   platform.Platform
 		}{{img.Name + ":" + info.Version, platform.Host()}}
-		if pubs, ok := released[img.Name]; ok {
+		pubs, ok := released[img.Name]
+		if !ok {
+			if _, err := eng.Inspect(ctx, targets[0].ref); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+		}
+		if ok {
 			targets = targets[:0]
 			for _, pp := range pubs {
 				p, err := platform.Parse(pp.Platform)

@@ -46,7 +46,7 @@ func ReleasePlatform(ctx context.Context, p string, o Options) ([]PlatformDigest
 	if err := rp.checkPush(ctx); err != nil {
 		return nil, err
 	}
-	if err := preflight(ctx, rp.r, []platform.Platform{plat}, o.Getenv(EnvAttestations) == "1", o.Stderr); err != nil {
+	if err := preflight(ctx, rp.r, []platform.Platform{plat}, rp.steps[0].spec.Build.Provenance, o.Stderr); err != nil {
 		return nil, err
 	}
 	dir := filepath.Join(rp.r.Project.Dir, DigestsDir)

@@ -22,9 +22,25 @@ import (
 	"github.com/mageship/mageship/pkg/version"
 )
 
-// EnvAttestations, set to 1, asks BuildKit for provenance and SBOM attestations. They
-// add unknown/unknown manifests to the index, so they are off by default.
+// EnvAttestations asks BuildKit for attestations: "provenance" for SLSA provenance,
+// "all" (or "1") for provenance and an SBOM. They add unknown/unknown manifests to the
+// index, so they are off by default. The SBOM generator is an image BuildKit pulls
+// (docker/buildkit-syft-scanner), so "all" needs Docker Hub or a mirror of it.
 const EnvAttestations = "MAGESHIP_ATTESTATIONS"
+
+// attestations reads EnvAttestations.
+func attestations(getenv func(string) string) (provenance, sbom bool, err error) {
+	switch v := getenv(EnvAttestations); v {
+	case "", "0", "none":
+		return false, false, nil
+	case "provenance":
+		return true, false, nil
+	case "1", "all":
+		return true, true, nil
+	default:
+		return false, false, fmt.Errorf("%s=%s: use provenance, all, or leave it unset for none", EnvAttestations, v)
+	}
+}
 
 // Published is one variant of one image as a release left it.
 type Published struct {
@@ -71,7 +87,7 @@ func Release(ctx context.Context, o Options) (ReleaseSummary, error) {
 	if err := rp.checkPush(ctx); err != nil {
 		return ReleaseSummary{}, err
 	}
-	if err := preflight(ctx, rp.r, rp.r.Platforms, o.Getenv(EnvAttestations) == "1", o.Stderr); err != nil {
+	if err := preflight(ctx, rp.r, rp.r.Platforms, rp.steps[0].spec.Build.Provenance, o.Stderr); err != nil {
 		return ReleaseSummary{}, err
 	}
 
@@ -134,8 +150,10 @@ func planRelease(ctx context.Context, o Options, plats []platform.Platform) (*re
 				var s Spec
 				s, err = spec(r, img, v, info, plats, buildx.Output{Kind: buildx.OutputPushByDigest, Repository: img.Name}, nil, dir, e)
 				if err == nil {
-					s.Build.Attestations = o.Getenv(EnvAttestations) == "1"
-					_, err = s.Build.Args()
+					s.Build.Provenance, s.Build.SBOM, err = attestations(o.Getenv)
+					if err == nil {
+						_, err = s.Build.Args()
+					}
 				}
 				rp.steps = append(rp.steps, &releaseStep{spec: s, tags: tags, pub: Published{Image: img.Name, Variant: v.String(), Tags: tags}})
 			}

@@ -141,6 +141,7 @@ func TestBadInput(t *testing.T) {
 		}, env: envs(), args: []string{"image"}, want: "would send secrets (.env)"},
 		{name: "missing base image", env: envs("MAGESHIP_DEBUG_IMAGE=" + reg + "/library/nope:1"), args: []string{"image:debug"}, want: "image " + reg + "/library/nope:1 does not exist"},
 		{name: "invalid platform for release:platform", env: envs(), args: []string{"release:platform", "linux/amd65"}, want: `unsupported platform "linux/amd65"`},
+		{name: "unknown attestation mode", env: envs("MAGESHIP_ATTESTATIONS=yes"), args: []string{"release"}, want: "MAGESHIP_ATTESTATIONS=yes: use provenance, all, or leave it unset for none"},
 		{name: "release:merge without digests", env: envs(), args: []string{"release:merge"}, want: "run mage release:platform linux/amd64"},
 		{name: "duplicate image names in config", example: "multi", mage: "go", setup: func(t *testing.T, dir string) {
 			p := filepath.Join(dir, "magefiles", "magefile.go")
