@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/mageship/mageship/internal/bytesize"
 )
 
 // contenderNames are the contenders in the order they run and are shown.
@@ -119,13 +121,13 @@ func (rep Report) Markdown() string {
 			}
 			img := "–"
 			if r.ImageBytes != nil {
-				img = human(*r.ImageBytes)
+				img = bytesize.Format(*r.ImageBytes)
 				if r.ImageCompressedBytes != nil {
-					img += " / " + human(*r.ImageCompressedBytes)
+					img += " / " + bytesize.Format(*r.ImageCompressedBytes)
 				}
 			}
 			fmt.Fprintf(&b, "| %s | %s | %.1f (%.1f) | %.1f (%.1f) | %d | %s | %s | %s | %s | %s | %s |\n",
-				svc, name, r.ColdMedianS, r.ColdMinS, r.WarmMedianS, r.WarmMinS, r.WarmModuleDownloads, img, human(r.BinaryBytes),
+				svc, name, r.ColdMedianS, r.ColdMinS, r.WarmMedianS, r.WarmMinS, r.WarmModuleDownloads, img, bytesize.Format(r.BinaryBytes),
 				ratio(r.ColdMedianS, cs["ko"], func(x *Result) float64 { return x.ColdMedianS }),
 				ratio(r.WarmMedianS, cs["ko"], func(x *Result) float64 { return x.WarmMedianS }),
 				ratio(r.ColdMedianS, cs["floor"], func(x *Result) float64 { return x.ColdMedianS }),
@@ -191,7 +193,7 @@ func targets(cs map[string]*Result) []string {
 	if m.ImageBytes != nil {
 		over := *m.ImageBytes - m.BinaryBytes
 		out = append(out, fmt.Sprintf("production image at most the binary + 1 MiB: image %s, binary %s, %s over (%s)",
-			human(*m.ImageBytes), human(m.BinaryBytes), human(over), verdict(over <= mib)))
+			bytesize.Format(*m.ImageBytes), bytesize.Format(m.BinaryBytes), bytesize.Format(over), verdict(over <= mib)))
 		if naive != nil && naive.ImageBytes != nil && *m.ImageBytes > 0 {
 			r := float64(*naive.ImageBytes) / float64(*m.ImageBytes)
 			out = append(out, fmt.Sprintf("at least 30 × smaller than the naive image: %.1f× (%s)", r, verdict(r >= 30)))
@@ -201,19 +203,6 @@ func targets(cs map[string]*Result) []string {
 }
 
 // human is a size in KiB, MiB or GiB with one decimal.
-func human(n int64) string {
-	switch {
-	case n < 0:
-		return "-" + human(-n)
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= mib:
-		return fmt.Sprintf("%.1f MiB", float64(n)/mib)
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
 
 // write writes results.json and results.md into dir.
 func (rep Report) write(dir string) error {

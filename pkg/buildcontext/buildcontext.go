@@ -14,6 +14,8 @@ import (
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
+
+	"github.com/mageship/mageship/internal/bytesize"
 )
 
 // DefaultSource is the Report.IgnoreFile (and ReadIgnore source) of patterns that
@@ -407,7 +409,7 @@ func (r Report) String() string {
 		}
 		ignore = "ignore file: " + name
 	}
-	return fmt.Sprintf("build context: %s, %s (%s)", plural(r.Files, "file"), humanBytes(r.Bytes), ignore)
+	return fmt.Sprintf("build context: %s, %s (%s)", plural(r.Files, "file"), bytesize.Format(r.Bytes), ignore)
 }
 
 func plural(n int, noun string) string {
@@ -418,16 +420,3 @@ func plural(n int, noun string) string {
 }
 
 // humanBytes formats n in binary units with one decimal: "512 B", "4.5 MiB".
-func humanBytes(n int64) string {
-	if n < 1024 {
-		return fmt.Sprintf("%d B", n)
-	}
-	v := float64(n) / 1024
-	for _, unit := range []string{"KiB", "MiB", "GiB", "TiB"} {
-		if v < 1024 || unit == "TiB" {
-			return fmt.Sprintf("%.1f %s", v, unit)
-		}
-		v /= 1024
-	}
-	panic("unreachable")
-}

@@ -14,6 +14,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/mageship/mageship/internal/bytesize"
 	"github.com/mageship/mageship/pkg/config"
 	"github.com/mageship/mageship/pkg/dockerfile"
 	"github.com/mageship/mageship/pkg/doctor"
@@ -66,7 +67,7 @@ func verifyImage(r config.Resolved, img config.ResolvedImage, v Variant, ref str
 	if err := res.Err(); err != nil {
 		return res.BinarySHA256, err
 	}
-	fmt.Fprintf(out, "verified %s (%s, %s): %s uncompressed, static %s binary, user %s\n", ref, v, p, humanSize(res.Bytes), p.Arch, img.User)
+	fmt.Fprintf(out, "verified %s (%s, %s): %s uncompressed, static %s binary, user %s\n", ref, v, p, bytesize.Format(res.Bytes), p.Arch, img.User)
 	return res.BinarySHA256, nil
 }
 

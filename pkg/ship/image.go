@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mageship/mageship/internal/bytesize"
 	"github.com/mageship/mageship/pkg/buildx"
 	"github.com/mageship/mageship/pkg/config"
 	"github.com/mageship/mageship/pkg/engine"
@@ -78,7 +79,7 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 		}
 		l := Loaded{Ref: ref, Variant: v, Platform: ii.Platform, Size: ii.Size, User: ii.User, Entrypoint: ii.Entrypoint}
 		out = append(out, l)
-		fmt.Fprintf(o.Stdout, "built %s (%s, %s): %s, user %s, entrypoint %s\n", l.Ref, v, l.Platform, humanSize(l.Size), l.User, strings.Join(l.Entrypoint, " "))
+		fmt.Fprintf(o.Stdout, "built %s (%s, %s): %s, user %s, entrypoint %s\n", l.Ref, v, l.Platform, bytesize.Format(l.Size), l.User, strings.Join(l.Entrypoint, " "))
 		if err := verifyBuilt(ctx, r, s.Image, v, ref, info, o); err != nil {
 			// Nothing half-done: an image that fails verification does not stay tagged.
 			if uerr := eng.Untag(context.WithoutCancel(ctx), ref); uerr != nil {

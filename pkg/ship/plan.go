@@ -232,17 +232,3 @@ func variantTags(v Variant, tags []string) ([]string, error) {
 	}
 	return tags, nil
 }
-
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
-	case n >= 1<<10:
-		return strconv.FormatFloat(float64(n)/(1<<10), 'f', 1, 64) + " KiB"
-	}
-	return strconv.FormatInt(n, 10) + " B"
-}
-
-func joinPlatforms(ps []platform.Platform) string {
-	return strings.ReplaceAll(platform.Strings(ps), ",", ", ")
-}

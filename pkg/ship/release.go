@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mageship/mageship/internal/bytesize"
 	"github.com/mageship/mageship/pkg/buildx"
 	"github.com/mageship/mageship/pkg/config"
 	"github.com/mageship/mageship/pkg/imagefs"
@@ -360,7 +361,7 @@ func printSummary(o Options, s ReleaseSummary) {
 	for _, p := range s.Images {
 		fmt.Fprintf(o.Stdout, "  %s (%s) %s\n    tags: %s\n", p.Image, p.Variant, p.Digest, strings.Join(p.Tags, ", "))
 		for _, pl := range p.Platforms {
-			fmt.Fprintf(o.Stdout, "    %-14s %s  %s compressed\n", pl.Platform, pl.Digest, humanSize(pl.Size))
+			fmt.Fprintf(o.Stdout, "    %-14s %s  %s compressed\n", pl.Platform, pl.Digest, bytesize.Format(pl.Size))
 		}
 	}
 	fmt.Fprintln(o.Stdout, "  summary: dist/release.json")
