@@ -17,35 +17,22 @@ var result = regexp.MustCompile(`^\s*--- (PASS|FAIL|SKIP): (\S+)`)
 // output, and ends with one line "tests: N passed, N failed, N skipped". With CI=true a
 // skipped test is a failure: CI must not pass by skipping.
 func Test(ctx context.Context, stdout io.Writer, ci bool) error {
-	if err := run(ctx, stdout, "go", "vet", "./..."); err != nil {
-		return err
-	}
-	cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-timeout", "75m", "-v", "./...")
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait(); pw.Close() }()
 	counts := map[string]int{}
 	var skipped []string
-	sc := bufio.NewScanner(pr)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		fmt.Fprintln(stdout, line)
-		if m := result.FindStringSubmatch(line); m != nil {
-			counts[m[1]]++
-			if m[1] == "SKIP" {
-				skipped = append(skipped, m[2])
-			}
+	var failed error
+	for _, dir := range Modules {
+		if err := runIn(ctx, stdout, dir, "go", "vet", "./..."); err != nil {
+			return err
+		}
+		cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-timeout", "75m", "-v", "./...")
+		cmd.Dir = dir
+		if err := scanTests(cmd, stdout, counts, &skipped); err != nil && failed == nil {
+			failed = fmt.Errorf("go test in %s failed: %w", dir, err)
 		}
 	}
-	err := <-done
 	fmt.Fprintf(stdout, "tests: %d passed, %d failed, %d skipped\n", counts["PASS"], counts["FAIL"], counts["SKIP"])
-	if err != nil {
-		return fmt.Errorf("go test failed: %w", err)
+	if failed != nil {
+		return failed
 	}
 	if counts["PASS"] == 0 {
 		return fmt.Errorf("go test ran no test")
@@ -54,6 +41,33 @@ func Test(ctx context.Context, stdout io.Writer, ci bool) error {
 		return fmt.Errorf("%d tests skipped under CI (%s): CI must run every test; bring the rig up (scripts/rig up)", len(skipped), strings.Join(skipped, ", "))
 	}
 	return nil
+}
+
+// Modules are the repository's two modules: the targets (the root) and the engine.
+var Modules = []string{".", "engine"}
+
+// scanTests runs cmd, streams its output to stdout and counts the results.
+func scanTests(cmd *exec.Cmd, stdout io.Writer, counts map[string]int, skipped *[]string) error {
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait(); pw.Close() }()
+	sc := bufio.NewScanner(pr)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		fmt.Fprintln(stdout, line)
+		if m := result.FindStringSubmatch(line); m != nil {
+			counts[m[1]]++
+			if m[1] == "SKIP" {
+				*skipped = append(*skipped, m[2])
+			}
+		}
+	}
+	return <-done
 }
 
 // Lint checks formatting and runs go vet on the module and on each example module.
@@ -65,8 +79,10 @@ func Lint(ctx context.Context, stdout io.Writer) error {
 	if s := strings.TrimSpace(string(out)); s != "" {
 		return fmt.Errorf("gofmt would change: %s; run gofmt -w .", strings.ReplaceAll(s, "\n", " "))
 	}
-	if err := run(ctx, stdout, "go", "vet", "./..."); err != nil {
-		return err
+	for _, dir := range Modules {
+		if err := runIn(ctx, stdout, dir, "go", "vet", "./..."); err != nil {
+			return err
+		}
 	}
 	for _, ex := range []string{"examples/hello", "examples/multi"} {
 		cmd := exec.CommandContext(ctx, "go", "vet", "-tags", "mage", "./...")
@@ -79,11 +95,12 @@ func Lint(ctx context.Context, stdout io.Writer) error {
 	return nil
 }
 
-func run(ctx context.Context, stdout io.Writer, name string, args ...string) error {
+func runIn(ctx context.Context, stdout io.Writer, dir, name string, args ...string) error {
 	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = stdout, stdout
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
+		return fmt.Errorf("%s %s (in %s): %w", name, strings.Join(args, " "), dir, err)
 	}
 	return nil
 }

@@ -1,51 +1,27 @@
 package config
 
 import (
-	"fmt"
-	"path"
-	"regexp"
-	"strings"
 	"sync"
 	"time"
-
-	"github.com/google/go-containerregistry/pkg/name"
-
-	"github.com/mageship/mageship/pkg/platform"
-	"github.com/mageship/mageship/pkg/project"
 )
 
-// Defaults that no repository implies.
+// Names for Image.Runtime.
 const (
-	DefaultDebugImage      = "alpine:3.22"
-	DefaultDistrolessImage = "gcr.io/distroless/static-debian12:nonroot"
-	DefaultPlatforms       = "linux/amd64,linux/arm64"
-	DefaultVersionVar      = "main.version"
-	DefaultUser            = "65534:65534"
-	// Distroless, as an Image.Runtime, names the distroless static base (DistrolessImage).
+	// Distroless names the distroless static base (Config.DistrolessImage).
 	Distroless = "distroless"
-	// Scratch, as an Image.Runtime, names the empty base.
+	// Scratch names the empty base; it is the default.
 	Scratch = "scratch"
 )
 
-// Environment variables that override the configuration.
-const (
-	EnvImage           = "MAGESHIP_IMAGE"
-	EnvPlatforms       = "MAGESHIP_PLATFORMS"
-	EnvBuilderImage    = "MAGESHIP_BUILDER_IMAGE"
-	EnvRuntimeImage    = "MAGESHIP_RUNTIME_IMAGE"
-	EnvDebugImage      = "MAGESHIP_DEBUG_IMAGE"
-	EnvDistrolessImage = "MAGESHIP_DISTROLESS_IMAGE"
-	EnvBuilder         = "BUILDX_BUILDER"
-	EnvTemplate        = "MAGESHIP_TEMPLATE"
-)
-
-// Config is what a magefile may set; every field is optional.
+// Config is what a magefile may set; every field is optional, and the environment
+// overrides each one (see the README).
 type Config struct {
-	Images          []Image
-	Platforms       []string // release platforms; default linux/amd64, linux/arm64
-	BuilderImage    string   // Go builder image; default golang:<go.mod major.minor>-alpine
+	Images          []Image  // one per binary to ship; default: the module's only main package
+	Platforms       []string // release platforms; default linux/amd64, linux/arm64 (MAGESHIP_PLATFORMS)
+	Build           string   // where go build runs: "host" (default) or "container" (MAGESHIP_BUILD)
+	BuilderImage    string   // Go builder image of the container build; default golang:<go.mod major.minor>-alpine
 	RuntimeImage    string   // production base for images that set no Runtime; default scratch
-	DebugImage      string   // debug base; default alpine:3.22
+	DebugImage      string   // debug base, and where the host build takes the CA bundle from; default alpine:3.22
 	DistrolessImage string   // what Runtime "distroless" means; default gcr.io/distroless/static-debian12:nonroot
 	Builder         string   // buildx builder; BUILDX_BUILDER wins; default: buildx's current builder
 	Template        string   // path to your own Dockerfile template, relative to the module root
@@ -59,7 +35,7 @@ type Image struct {
 	Binary     string   // binary name; default: base of Main
 	Ports      []int    // EXPOSEd; the first is the smoke test's port
 	VersionVar string   // -X target for the version; default main.version; "-" for none
-	Runtime    string   // "scratch", "distroless" or an image; default Config.RuntimeImage
+	Runtime    string   // Scratch, Distroless or an image reference; default Config.RuntimeImage
 	Tags       []string // go build tags
 	User       string   // runtime and debug user; default 65534:65534
 	Health     string   // HTTP path the smoke test probes on the first port; default /healthz; "-" for none
@@ -85,190 +61,4 @@ func Get() Config {
 	mu.Lock()
 	defer mu.Unlock()
 	return current
-}
-
-// Resolved is a configuration with every field filled and checked.
-type Resolved struct {
-	Project      project.Project
-	Images       []ResolvedImage
-	Platforms    []platform.Platform
-	BuilderImage string
-	DebugImage   string
-	Builder      string // empty: let buildx choose (BUILDX_BUILDER or its current builder)
-	Template     string
-	Source       string
-}
-
-// ResolvedImage is an Image with its defaults applied.
-type ResolvedImage struct {
-	Image
-	RuntimeImage string // the base image reference (Runtime resolved)
-	NameSet      bool   // Name came from code or MAGESHIP_IMAGE, not from the binary's name
-}
-
-// Resolve applies env over c over what p implies, and validates everything.
-// getenv is os.Getenv in production.
-func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved, error) {
-	r := Resolved{Project: p, Template: pick(getenv(EnvTemplate), c.Template), Builder: c.Builder}
-	if getenv(EnvBuilder) != "" {
-		r.Builder = "" // buildx reads BUILDX_BUILDER itself
-	}
-
-	plat := strings.Join(c.Platforms, ",")
-	if v := getenv(EnvPlatforms); v != "" {
-		plat = v
-	}
-	if plat == "" {
-		plat = DefaultPlatforms
-	}
-	var err error
-	if r.Platforms, err = platform.ParseList(plat); err != nil {
-		return Resolved{}, fmt.Errorf("%w (from %s or Config.Platforms)", err, EnvPlatforms)
-	}
-
-	r.BuilderImage = pick(getenv(EnvBuilderImage), c.BuilderImage, "golang:"+p.MinorGo()+"-alpine")
-	if p.GoVersion == "" && r.BuilderImage == "golang:-alpine" {
-		return Resolved{}, fmt.Errorf("go.mod has no go directive: add one (go mod edit -go=1.26) or set %s", EnvBuilderImage)
-	}
-	r.DebugImage = pick(getenv(EnvDebugImage), c.DebugImage, DefaultDebugImage)
-	distroless := pick(getenv(EnvDistrolessImage), c.DistrolessImage, DefaultDistrolessImage)
-	runtimeEnv := getenv(EnvRuntimeImage)
-	r.Source = c.Source
-	if r.Source == "" && strings.Contains(strings.SplitN(p.Module, "/", 2)[0], ".") {
-		r.Source = "https://" + p.Module
-	}
-
-	images := c.Images
-	if len(images) == 0 {
-		if len(p.Mains) == 0 {
-			return Resolved{}, fmt.Errorf("no main package in %s: put one under cmd/<name>/ or at the module root, or set Image.Main in your magefile", p.Dir)
-		}
-		if len(p.Mains) > 1 {
-			var names []string
-			for _, m := range p.Mains {
-				names = append(names, m.Package)
-			}
-			return Resolved{}, fmt.Errorf("several main packages (%s): list the images to ship in config.Set(config.Config{Images: ...}) in your magefile", strings.Join(names, ", "))
-		}
-		images = []Image{{}}
-	}
-	envImage := getenv(EnvImage)
-	if envImage != "" {
-		if ref, err := name.ParseReference(envImage, name.WeakValidation); err == nil && ref.Identifier() != "latest" || strings.Contains(envImage, "@") {
-			return Resolved{}, fmt.Errorf("%s=%s names a tag or digest: give the repository only (the tags come from the version, which VERSION overrides)", EnvImage, envImage)
-		}
-	}
-	seen := map[string]int{}
-	for i, img := range images {
-		ri := ResolvedImage{Image: img}
-		if ri.Main == "" {
-			switch {
-			case len(p.Mains) == 0:
-				return Resolved{}, fmt.Errorf("no main package in %s: put one under cmd/<name>/ or at the module root, or set Image.Main in your magefile", p.Dir)
-			case len(p.Mains) > 1:
-				var names []string
-				for _, m := range p.Mains {
-					names = append(names, m.Package)
-				}
-				return Resolved{}, fmt.Errorf("several main packages (%s) and image %d names none: set Image.Main, e.g. %s", strings.Join(names, ", "), i+1, names[0])
-			}
-			ri.Main = p.Mains[0].Package
-		}
-		if !strings.HasPrefix(ri.Main, ".") {
-			ri.Main = "./" + ri.Main
-		}
-		ri.Main = "./" + path.Clean(ri.Main)
-		if ri.Main == "./." {
-			ri.Main = "."
-		}
-		if ri.Binary == "" {
-			ri.Binary = path.Base(ri.Main)
-			if ri.Main == "." {
-				ri.Binary = path.Base(p.Module)
-			}
-		}
-		ri.NameSet = ri.Name != "" || envImage != ""
-		if ri.Name == "" {
-			ri.Name = sanitize(ri.Binary)
-		}
-		if envImage != "" {
-			if len(images) == 1 {
-				ri.Name = envImage
-			} else {
-				ri.Name = strings.TrimSuffix(envImage, "/") + "/" + path.Base(ri.Name)
-			}
-		}
-		if _, err := name.NewRepository(ri.Name, name.WeakValidation); err != nil {
-			return Resolved{}, fmt.Errorf("invalid image repository %q: %v; use lowercase letters, digits and . _ - /, e.g. ghcr.io/acme/%s (set by Image.Name or %s)", ri.Name, stripPrefix(err), sanitize(ri.Binary), EnvImage)
-		}
-		if j, dup := seen[ri.Name]; dup {
-			return Resolved{}, fmt.Errorf("images %d and %d are both named %q: give each image its own Name", j+1, i+1, ri.Name)
-		}
-		seen[ri.Name] = i
-		if ri.VersionVar == "" {
-			ri.VersionVar = DefaultVersionVar
-		} else if ri.VersionVar == "-" {
-			ri.VersionVar = ""
-		}
-		if ri.User == "" {
-			ri.User = DefaultUser
-		}
-		if ri.Health == "" {
-			ri.Health = "/healthz"
-		}
-		if ri.HealthTimeout <= 0 {
-			ri.HealthTimeout = 60 * time.Second
-		}
-		if ri.Health != "-" && !strings.HasPrefix(ri.Health, "/") {
-			return Resolved{}, fmt.Errorf("image %s: health path %q must start with /, e.g. /healthz, or be - for no probe", ri.Name, ri.Health)
-		}
-		for _, port := range ri.Ports {
-			if port < 1 || port > 65535 {
-				return Resolved{}, fmt.Errorf("image %s: invalid port %d: ports are 1 to 65535", ri.Name, port)
-			}
-		}
-		rt := pick(runtimeEnv, img.Runtime, c.RuntimeImage, Scratch)
-		switch rt {
-		case Distroless:
-			rt = distroless
-		}
-		ri.RuntimeImage = rt
-		r.Images = append(r.Images, ri)
-	}
-	return r, nil
-}
-
-// Image returns the image whose Name or Binary is n.
-func (r Resolved) Image(n string) (ResolvedImage, error) {
-	var names []string
-	for _, img := range r.Images {
-		if img.Name == n || img.Binary == n {
-			return img, nil
-		}
-		names = append(names, img.Binary)
-	}
-	return ResolvedImage{}, fmt.Errorf("no image %q: configured images are %s", n, strings.Join(names, ", "))
-}
-
-func pick(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-var invalidRepoChars = regexp.MustCompile(`[^a-z0-9._/-]+`)
-
-func sanitize(s string) string {
-	return strings.Trim(invalidRepoChars.ReplaceAllString(strings.ToLower(s), "-"), "-._/")
-}
-
-func stripPrefix(err error) string {
-	s := err.Error()
-	if i := strings.LastIndex(s, ": "); i >= 0 {
-		return s[i+2:]
-	}
-	return s
 }

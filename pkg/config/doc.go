@@ -1,6 +1,5 @@
-// Package config owns mageship's configuration: the plain Config a consumer's magefile
-// sets in init() (config.Set), the environment variables that override it in CI, and
-// Resolve, which fills every field from the repository (pkg/project) where neither
-// says anything and validates the result in one place. Precedence: environment, then
-// code, then what the repository implies.
+// Package config is the configuration a consumer's magefile may set in init() with
+// config.Set. Every field is optional: what is unset is inferred from the repository
+// (go.mod, the main packages, git), and the environment overrides what is set. The
+// engine resolves and validates it when a target runs.
 package config

@@ -5,8 +5,11 @@
 //	//mage:import image
 //	_ "github.com/mageship/mageship/pkg/targets/image"
 //
-// and the magefile gains image, image:debug, release, binaries and dockerfile. Every
-// exported function here is a target; each is a few lines over pkg/ship, where the
-// work is done. The image:* targets live in the image package because Go cannot have a
-// function Image and a namespace type Image in one package.
+// and the magefile gains image, release, binaries, dockerfile, dockerignore and doctor
+// (and image:debug, image:verify, image:test from the image package). Every exported
+// function here is a target of one line: it hands the target to mageship's engine,
+// which runs in a module graph of its own (see internal/launch), so importing these
+// targets adds no dependency but Mage to your module. The image:* targets live in the
+// image package because Go cannot have a function Image and a namespace type Image in
+// one package.
 package targets

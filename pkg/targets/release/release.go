@@ -8,17 +8,15 @@ package release
 import (
 	"context"
 
-	"github.com/mageship/mageship/pkg/ship"
+	"github.com/mageship/mageship/internal/launch"
 )
 
 // Platform builds and pushes both variants for one platform, such as linux/arm64, by digest, verifies them and writes dist/digests/; moves no tag.
 func Platform(ctx context.Context, platform string) error {
-	_, err := ship.ReleasePlatform(ctx, platform, ship.Options{})
-	return err
+	return launch.Run(ctx, "release:platform", platform)
 }
 
 // Merge combines the digests in dist/digests/ into multi-platform indexes, verifies them, then moves all tags in one final step; writes dist/release.json.
 func Merge(ctx context.Context) error {
-	_, err := ship.ReleaseMerge(ctx, ship.Options{})
-	return err
+	return launch.Run(ctx, "release:merge")
 }

@@ -1,0 +1,176 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/mageship/mageship/engine/internal/platform"
+)
+
+// The environment variables ConfigFromEnv reads.
+const (
+	EnvRuns  = "MAGESHIP_BENCH_RUNS"  // repetitions of each timing; default 3
+	EnvOnly  = "MAGESHIP_BENCH_ONLY"  // comma list of services (hello, large); default both
+	EnvOut   = "MAGESHIP_BENCH_OUT"   // where results.md and results.json go; default bench/results
+	EnvWork  = "MAGESHIP_BENCH_WORK"  // scratch directory; default a new temporary one
+	EnvKeep  = "MAGESHIP_BENCH_KEEP"  // 1 keeps the scratch directory (it is always kept after a failure)
+	EnvTools = "MAGESHIP_BENCH_TOOLS" // where ko is installed; default <user cache dir>/mageship-bench
+)
+
+// KoVersion is the ko the bench installs and measures.
+const KoVersion = "v0.19.1"
+
+// rigVars are the rig's settings the bench needs (scripts/rig env prints them).
+var rigVars = []string{"BUILDX_BUILDER", "MAGESHIP_RIG_REGISTRY", "MAGESHIP_BUILDER_IMAGE", "MAGESHIP_DEBUG_IMAGE", "MAGESHIP_DISTROLESS_IMAGE"}
+
+// Config is one bench run: plain data, made by ConfigFromEnv or by hand.
+type Config struct {
+	Root      string   // the mageship checkout (the directory holding scripts/rig)
+	Runs      int      // repetitions of every timing
+	Only      []string // services to measure, in serviceNames order; empty means all
+	Out       string   // results directory
+	Work      string   // scratch directory; "" means a new temporary one
+	Keep      bool     // keep the scratch directory after a successful run
+	ToolsDir  string   // ko is installed into ToolsDir/ko-<version>/ko
+	KoVersion string
+	// Env is the environment of every command: the process's, with the rig's
+	// settings (scripts/rig env) for the variables the process does not set.
+	Env          []string
+	Builder      string // BUILDX_BUILDER
+	Registry     string // MAGESHIP_RIG_REGISTRY, e.g. localhost:5000
+	BuilderImage string // MAGESHIP_BUILDER_IMAGE: the naive Dockerfile's FROM
+	KoBaseImage  string // MAGESHIP_DISTROLESS_IMAGE: ko's base
+	Platforms    []platform.Platform
+	Stdout       io.Writer // progress and the final table
+}
+
+// ConfigFromEnv finds the mageship checkout above the working directory, reads the
+// rig's settings from its scripts/rig env, and the MAGESHIP_BENCH_* variables.
+func ConfigFromEnv(ctx context.Context) (Config, error) {
+	root, err := findRoot()
+	if err != nil {
+		return Config{}, err
+	}
+	out, err := exec.CommandContext(ctx, filepath.Join(root, "scripts", "rig"), "env").Output()
+	if err != nil {
+		return Config{}, fmt.Errorf("reading the rig's settings (scripts/rig env): %w", err)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	return newConfig(root, os.Getenv, os.Environ(), parseRigEnv(string(out)), filepath.Join(cache, "mageship-bench"))
+}
+
+// newConfig computes the Config from the process environment and the rig's settings.
+func newConfig(root string, getenv func(string) string, environ []string, rig map[string]string, defaultTools string) (Config, error) {
+	c := Config{
+		Root:      root,
+		Runs:      3,
+		Out:       filepath.Join(root, "bench", "results"),
+		Work:      getenv(EnvWork),
+		Keep:      getenv(EnvKeep) == "1",
+		ToolsDir:  defaultTools,
+		KoVersion: KoVersion,
+		Platforms: []platform.Platform{{OS: "linux", Arch: "amd64"}, {OS: "linux", Arch: "arm64"}},
+		Stdout:    os.Stdout,
+	}
+	if v := getenv(EnvRuns); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("%s=%q: want a whole number of repetitions, 1 or more", EnvRuns, v)
+		}
+		c.Runs = n
+	}
+	if v := getenv(EnvOnly); v != "" {
+		for _, s := range strings.Split(v, ",") {
+			s = strings.TrimSpace(s)
+			if !slices.Contains(serviceNames, s) {
+				return c, fmt.Errorf("%s=%q: unknown service %q; the services are %s", EnvOnly, v, s, strings.Join(serviceNames, ", "))
+			}
+			if !slices.Contains(c.Only, s) {
+				c.Only = append(c.Only, s)
+			}
+		}
+		slices.SortFunc(c.Only, func(a, b string) int { return slices.Index(serviceNames, a) - slices.Index(serviceNames, b) })
+	}
+	if v := getenv(EnvOut); v != "" {
+		c.Out = v
+	}
+	if v := getenv(EnvTools); v != "" {
+		c.ToolsDir = v
+	}
+	vals := map[string]string{}
+	var extra []string
+	for _, k := range rigVars {
+		v := getenv(k)
+		if v == "" {
+			v = rig[k]
+			if v != "" {
+				extra = append(extra, k+"="+v)
+			}
+		}
+		if v == "" {
+			return c, fmt.Errorf("%s is not set and scripts/rig env does not print it: bring the rig up (scripts/rig up) or set it", k)
+		}
+		vals[k] = v
+	}
+	// The rest of the rig's settings (DOCKER_HOST ...) too, where the process has none.
+	for k, v := range rig {
+		if !slices.Contains(rigVars, k) && getenv(k) == "" {
+			extra = append(extra, k+"="+v)
+		}
+	}
+	slices.Sort(extra)
+	c.Env = withEnv(environ, extra...)
+	c.Builder, c.Registry = vals["BUILDX_BUILDER"], vals["MAGESHIP_RIG_REGISTRY"]
+	c.BuilderImage, c.KoBaseImage = vals["MAGESHIP_BUILDER_IMAGE"], vals["MAGESHIP_DISTROLESS_IMAGE"]
+	return c, nil
+}
+
+// services are the services this run measures.
+func (c Config) services() []string {
+	if len(c.Only) > 0 {
+		return c.Only
+	}
+	return serviceNames
+}
+
+// parseRigEnv reads the "export NAME=value" lines of scripts/rig env.
+func parseRigEnv(out string) map[string]string {
+	vars := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		line := strings.TrimPrefix(strings.TrimSpace(sc.Text()), "export ")
+		if k, v, ok := strings.Cut(line, "="); ok && k != "" && !strings.ContainsAny(k, " #") {
+			vars[k] = strings.Trim(v, `"'`)
+		}
+	}
+	return vars
+}
+
+// findRoot is the directory holding scripts/rig, at or above the working directory.
+func findRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "scripts", "rig")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("cannot find the mageship checkout (a directory holding scripts/rig) at or above the working directory: run go tool mage bench in the repository")
+		}
+		dir = parent
+	}
+}

@@ -1,0 +1,591 @@
+package buildx
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mageship/mageship/engine/internal/platform"
+)
+
+// Build describes one `docker buildx build`. It is passive data: Args checks it and
+// turns it into a command line, Run executes it.
+type Build struct {
+	// Builder is passed as --builder. Empty leaves the choice to buildx: the
+	// BUILDX_BUILDER environment variable, else the current builder.
+	Builder string
+	// Context is the build context directory, the last argument. Required.
+	Context string
+	// Dockerfile is the path passed to --file. Required.
+	Dockerfile string
+	// Target is the stage passed to --target. Empty builds the last stage.
+	Target string
+	// Platforms are passed as one --platform a,b. Empty leaves the builder's default.
+	Platforms []platform.Platform
+	// Tags are passed as --tag each, in order. Push needs at least one; PushByDigest
+	// and OutputNone take none.
+	Tags []string
+	// BuildArgs are passed as --build-arg KEY=VALUE, sorted by key. They end up in
+	// the image history and provenance: pass credentials as Secrets instead.
+	BuildArgs map[string]string
+	// Labels are passed as --label KEY=VALUE, sorted by key.
+	Labels map[string]string
+	// Contexts are extra named build contexts, passed as --build-context NAME=PATH,
+	// sorted by name; a Dockerfile reads them with COPY --from=NAME.
+	Contexts map[string]string
+	// Secrets are passed as --secret id=ID,src=PATH or id=ID,env=VAR: the command
+	// line names where a secret is, never its value.
+	Secrets []Secret
+	// Output says where the result goes. The zero value, OutputNone, only builds.
+	Output Output
+	// MetadataFile is passed as --metadata-file. Required: Run reads the digests
+	// from it. Run creates its directory and removes a stale file first.
+	MetadataFile string
+	// Provenance and SBOM ask BuildKit for those attestations (--provenance=mode=max,
+	// --sbom=true). Both false passes --provenance=false --sbom=false, which keeps
+	// unknown/unknown attestation manifests out of the index.
+	Provenance bool
+	SBOM       bool
+	// CacheFrom and CacheTo are passed verbatim as --cache-from and --cache-to,
+	// e.g. type=registry,ref=ghcr.io/acme/app:buildcache or type=gha.
+	CacheFrom []string
+	CacheTo   []string
+	// Progress is passed as --progress. Empty means "plain".
+	Progress string
+	// NoCache passes --no-cache.
+	NoCache bool
+	// Env holds KEY=VALUE pairs added to the inherited environment of the docker
+	// process, e.g. SOURCE_DATE_EPOCH=1700000000 or the variables that Secrets
+	// with Env read. Set the builder with Builder, not BUILDX_BUILDER here.
+	Env []string
+}
+
+// Secret is one build secret, mounted in the Dockerfile with
+// RUN --mount=type=secret,id=ID. Exactly one of Src and Env is set.
+type Secret struct {
+	// ID is the id the Dockerfile mounts.
+	ID string
+	// Src is the path of a file that holds the secret.
+	Src string
+	// Env is the name of an environment variable that holds the secret.
+	Env string
+}
+
+// OutputKind says what buildx does with the build result.
+type OutputKind int
+
+const (
+	// OutputNone builds only: the result stays in the builder's cache
+	// (--output type=cacheonly). It is the zero value.
+	OutputNone OutputKind = iota
+	// OutputLoad loads a single-platform image into the local Docker engine (--load).
+	OutputLoad
+	// OutputPush pushes the image, or the index for several platforms, under
+	// every tag (--output type=image,push=true).
+	OutputPush
+	// OutputPushByDigest pushes to Output.Repository without any tag
+	// (--output type=image,name=REPO,push-by-digest=true,name-canonical=true,push=true):
+	// platform images are pushed by digest before any tag moves.
+	OutputPushByDigest
+)
+
+// String names the kind the way errors mention it.
+func (k OutputKind) String() string {
+	switch k {
+	case OutputNone:
+		return "none"
+	case OutputLoad:
+		return "load"
+	case OutputPush:
+		return "push"
+	case OutputPushByDigest:
+		return "push-by-digest"
+	}
+	return fmt.Sprintf("OutputKind(%d)", int(k))
+}
+
+// Output says where a build result goes.
+type Output struct {
+	Kind OutputKind
+	// Repository is the image name without tag or digest that OutputPushByDigest
+	// pushes to, e.g. ghcr.io/acme/app. Other kinds take none.
+	Repository string
+}
+
+// progressModes are the values buildx v0.38 accepts for --progress.
+var progressModes = []string{"auto", "none", "plain", "quiet", "rawjson", "tty"}
+
+// envKey matches an environment variable name.
+var envKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Args returns the command line after `docker`, starting with "buildx", "build",
+// with the context directory last. It runs nothing: it checks b and returns the
+// first problem found as an error that says what to change.
+func (b Build) Args() ([]string, error) {
+	if err := b.validate(); err != nil {
+		return nil, err
+	}
+	args := []string{"buildx", "build"}
+	if b.Builder != "" {
+		args = append(args, "--builder", b.Builder)
+	}
+	progress := b.Progress
+	if progress == "" {
+		progress = "plain"
+	}
+	args = append(args, "--progress", progress, "--file", b.Dockerfile)
+	if b.Target != "" {
+		args = append(args, "--target", b.Target)
+	}
+	if len(b.Platforms) > 0 {
+		args = append(args, "--platform", platform.Strings(b.Platforms))
+	}
+	for _, t := range b.Tags {
+		args = append(args, "--tag", t)
+	}
+	for _, k := range sortedKeys(b.BuildArgs) {
+		args = append(args, "--build-arg", k+"="+b.BuildArgs[k])
+	}
+	for _, k := range sortedKeys(b.Labels) {
+		args = append(args, "--label", k+"="+b.Labels[k])
+	}
+	for _, k := range sortedKeys(b.Contexts) {
+		args = append(args, "--build-context", k+"="+b.Contexts[k])
+	}
+	for _, s := range b.Secrets {
+		if s.Src != "" {
+			args = append(args, "--secret", "id="+s.ID+",src="+s.Src)
+		} else {
+			args = append(args, "--secret", "id="+s.ID+",env="+s.Env)
+		}
+	}
+	for _, c := range b.CacheFrom {
+		args = append(args, "--cache-from", c)
+	}
+	for _, c := range b.CacheTo {
+		args = append(args, "--cache-to", c)
+	}
+	if b.NoCache {
+		args = append(args, "--no-cache")
+	}
+	if b.Provenance {
+		args = append(args, "--provenance=mode=max")
+	} else {
+		args = append(args, "--provenance=false")
+	}
+	args = append(args, "--sbom="+strconv.FormatBool(b.SBOM))
+	switch b.Output.Kind {
+	case OutputNone:
+		args = append(args, "--output", "type=cacheonly")
+	case OutputLoad:
+		args = append(args, "--load")
+	case OutputPush:
+		args = append(args, "--output", "type=image,push=true")
+	case OutputPushByDigest:
+		args = append(args, "--output", "type=image,name="+b.Output.Repository+",push-by-digest=true,name-canonical=true,push=true")
+	}
+	args = append(args, "--metadata-file", b.MetadataFile, b.Context)
+	return args, nil
+}
+
+// Environ returns the environment of the docker process: base (Run uses
+// os.Environ(), so BUILDX_BUILDER, DOCKER_HOST and DOCKER_CONFIG pass through
+// untouched) followed by b.Env, whose values win.
+func (b Build) Environ(base []string) []string {
+	return append(slices.Clip(base), b.Env...)
+}
+
+// validate is the one place that checks a Build.
+func (b Build) validate() error {
+	switch {
+	case b.Context == "":
+		return errors.New(`buildx build needs a context directory: set Build.Context, e.g. "."`)
+	case b.Context == "-" || b.Dockerfile == "-":
+		return errors.New(`buildx build from stdin ("-") is not supported: give a context directory and a Dockerfile path`)
+	case strings.HasPrefix(b.Context, "-"):
+		return fmt.Errorf("build context %q starts with a dash and would be read as a flag: write it as ./%s", b.Context, b.Context)
+	case b.Dockerfile == "":
+		return errors.New("buildx build needs a Dockerfile: set Build.Dockerfile to its path")
+	case b.MetadataFile == "":
+		return errors.New("buildx build needs a metadata file: set Build.MetadataFile, the results are read from it")
+	}
+	if b.Progress != "" && !slices.Contains(progressModes, b.Progress) {
+		return fmt.Errorf("unknown buildx progress mode %q: use one of %s", b.Progress, strings.Join(progressModes, ", "))
+	}
+	seen := map[platform.Platform]bool{}
+	for _, p := range b.Platforms {
+		if p.OS == "" || p.Arch == "" {
+			return fmt.Errorf("platform %q has no OS or architecture: build it with platform.Parse", p.String())
+		}
+		if seen[p] {
+			return fmt.Errorf("platform %s is listed twice: list each platform once", p)
+		}
+		seen[p] = true
+	}
+	for _, t := range b.Tags {
+		if t == "" || strings.ContainsAny(t, ", \t\n") {
+			return fmt.Errorf("invalid tag %q: write it as repository[:tag], e.g. ghcr.io/acme/app:1.2.3", t)
+		}
+	}
+	if err := checkKeys("build arg", b.BuildArgs); err != nil {
+		return err
+	}
+	if err := checkKeys("label", b.Labels); err != nil {
+		return err
+	}
+	if err := checkKeys("build context", b.Contexts); err != nil {
+		return err
+	}
+	ids := map[string]bool{}
+	for _, s := range b.Secrets {
+		if err := s.validate(); err != nil {
+			return err
+		}
+		if ids[s.ID] {
+			return fmt.Errorf("secret id %q is listed twice: give each secret its own id", s.ID)
+		}
+		ids[s.ID] = true
+	}
+	for _, c := range append(slices.Clip(b.CacheFrom), b.CacheTo...) {
+		if strings.TrimSpace(c) == "" {
+			return errors.New("empty cache source or destination: remove it, or write it as type=registry,ref=REPO:TAG")
+		}
+	}
+	for _, kv := range b.Env {
+		k, _, ok := strings.Cut(kv, "=")
+		if !ok || !envKey.MatchString(k) {
+			return fmt.Errorf("invalid environment entry %q in Build.Env: write it as KEY=VALUE", kv)
+		}
+		if k == "BUILDX_BUILDER" {
+			return errors.New("BUILDX_BUILDER in Build.Env: set Build.Builder instead")
+		}
+	}
+	return b.Output.validate(b.Platforms, b.Tags)
+}
+
+func (o Output) validate(platforms []platform.Platform, tags []string) error {
+	if o.Repository != "" && o.Kind != OutputPushByDigest {
+		return fmt.Errorf("output repository %q is set but output is %s: only push-by-digest uses it, name the image with Tags", o.Repository, o.Kind)
+	}
+	switch o.Kind {
+	case OutputNone:
+		if len(tags) > 0 {
+			return fmt.Errorf("%d tags given but output is none, which tags nothing: use Load or Push, or drop the tags", len(tags))
+		}
+	case OutputLoad:
+		if len(platforms) > 1 {
+			return fmt.Errorf("--load takes one platform; use release to push several (got %s)", platform.Strings(platforms))
+		}
+	case OutputPush:
+		if len(tags) == 0 {
+			return errors.New("push needs at least one tag: set Build.Tags, or use push-by-digest to push without tags")
+		}
+	case OutputPushByDigest:
+		if o.Repository == "" {
+			return errors.New("push-by-digest needs a repository name: set Output.Repository, e.g. ghcr.io/acme/app")
+		}
+		if err := checkRepository(o.Repository); err != nil {
+			return err
+		}
+		if len(tags) > 0 {
+			return fmt.Errorf("push-by-digest pushes no tags, but %d are given: drop Build.Tags and tag the index afterwards, or use push", len(tags))
+		}
+	default:
+		return fmt.Errorf("unknown output kind %d: use OutputNone, OutputLoad, OutputPush or OutputPushByDigest", int(o.Kind))
+	}
+	return nil
+}
+
+// checkRepository rejects a push-by-digest name that is not a bare repository.
+func checkRepository(repo string) error {
+	last := repo[strings.LastIndex(repo, "/")+1:]
+	switch {
+	case strings.ContainsAny(last, ":@"):
+		return fmt.Errorf("push-by-digest repository %q has a tag or digest: give the bare repository, e.g. ghcr.io/acme/app", repo)
+	case strings.ContainsAny(repo, ", \t\n\""), strings.HasSuffix(repo, "/"):
+		return fmt.Errorf("invalid push-by-digest repository %q: write it as registry/path, e.g. ghcr.io/acme/app", repo)
+	case strings.ToLower(repo) != repo:
+		return fmt.Errorf("push-by-digest repository %q has upper-case letters: registries take lower-case repository names", repo)
+	}
+	return nil
+}
+
+func (s Secret) validate() error {
+	switch {
+	case s.ID == "":
+		return errors.New("secret has no id: set Secret.ID to the id the Dockerfile mounts")
+	case (s.Src == "") == (s.Env == ""):
+		return fmt.Errorf("secret %q needs exactly one of Src (a file) or Env (a variable name)", s.ID)
+	case strings.ContainsAny(s.ID+s.Src+s.Env, ",\"\n"):
+		return fmt.Errorf("secret %q has a comma, quote or newline in its id, src or env, which buildx would split: rename it", s.ID)
+	case s.Env != "" && !envKey.MatchString(s.Env):
+		return fmt.Errorf("secret %q reads variable %q, which is not a valid variable name", s.ID, s.Env)
+	}
+	return nil
+}
+
+func checkKeys(what string, m map[string]string) error {
+	for k := range m {
+		if k == "" || strings.ContainsAny(k, "= \t\n") {
+			return fmt.Errorf("invalid %s name %q: use a name without spaces or '='", what, k)
+		}
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// describe names the build in errors: "Dockerfile (target app) for linux/amd64".
+func (b Build) describe() string {
+	s := b.Dockerfile
+	if b.Target != "" {
+		s += " (target " + b.Target + ")"
+	}
+	if len(b.Platforms) == 0 {
+		return s + " for the builder's default platform"
+	}
+	return s + " for " + platform.Strings(b.Platforms)
+}
+
+// Exec runs the program name with args and the environment env, streaming its
+// output to stdout and stderr, and returns when it has exited. Cancelling ctx
+// must stop it. The default runs the real program; tests pass a fake.
+type Exec func(ctx context.Context, name string, args, env []string, stdout, stderr io.Writer) error
+
+// Option changes how Run, Version and Inspect run docker.
+type Option func(*runner)
+
+// WithExec runs docker through e. Default (and when e is nil): a child process
+// started with exec.CommandContext that gets SIGINT when ctx is done, so buildx
+// can cancel its BuildKit session, and SIGKILL 5 seconds later.
+func WithExec(e Exec) Option {
+	return func(r *runner) { r.exec = e }
+}
+
+// WithStdout sends the build's standard output to w. Default os.Stdout; nil
+// discards it. Version and Inspect read their own output and ignore it.
+func WithStdout(w io.Writer) Option {
+	return func(r *runner) { r.stdout = w }
+}
+
+// WithStderr sends the build's progress and errors to w. Default os.Stderr; nil
+// discards them. The last lines go into Run's error either way.
+func WithStderr(w io.Writer) Option {
+	return func(r *runner) { r.stderr = w }
+}
+
+type runner struct {
+	exec           Exec
+	stdout, stderr io.Writer
+}
+
+// newRunner applies opts over the defaults; it is the one place options are checked.
+func newRunner(opts []Option) runner {
+	r := runner{exec: execDocker, stdout: os.Stdout, stderr: os.Stderr}
+	for _, o := range opts {
+		o(&r)
+	}
+	if r.exec == nil {
+		r.exec = execDocker
+	}
+	if r.stdout == nil {
+		r.stdout = io.Discard
+	}
+	if r.stderr == nil {
+		r.stderr = io.Discard
+	}
+	return r
+}
+
+// waitDelay is how long a cancelled docker process has, after SIGINT, to stop
+// its BuildKit session before it is killed.
+const waitDelay = 5 * time.Second
+
+// execDocker is the default Exec: a real child process tied to ctx.
+func execDocker(ctx context.Context, name string, args, env []string, stdout, stderr io.Writer) error {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = env
+	cmd.Stdout = stdout
+	cmd.Stderr = stderr
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = waitDelay
+	err := cmd.Run()
+	if errors.Is(err, exec.ErrNotFound) {
+		return fmt.Errorf("docker CLI not found on PATH: install Docker and the buildx plugin (%w)", err)
+	}
+	return err
+}
+
+// stderrLines is how many of the last stderr lines a failed run's error carries.
+const stderrLines = 50
+
+// Run runs `docker buildx build` for b and returns what buildx wrote to
+// b.MetadataFile. Output streams to os.Stdout and os.Stderr unless options say
+// otherwise; cancelling ctx interrupts buildx, then kills it. A failed build's
+// error wraps the exit error and ends with the last lines buildx printed.
+func Run(ctx context.Context, b Build, opts ...Option) (Metadata, error) {
+	r := newRunner(opts)
+	args, err := b.Args()
+	if err != nil {
+		return Metadata{}, err
+	}
+	env := b.Environ(os.Environ())
+	if err := checkSecretEnv(b.Secrets, env); err != nil {
+		return Metadata{}, err
+	}
+	if err := os.MkdirAll(filepath.Dir(b.MetadataFile), 0o755); err != nil {
+		return Metadata{}, fmt.Errorf("creating the directory of buildx metadata file: %w", err)
+	}
+	if fi, err := os.Stat(b.MetadataFile); err == nil && fi.IsDir() {
+		return Metadata{}, fmt.Errorf("buildx metadata file %s is a directory: point Build.MetadataFile at a file in it", b.MetadataFile)
+	}
+	if err := os.Remove(b.MetadataFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return Metadata{}, fmt.Errorf("removing stale buildx metadata file: %w", err)
+	}
+
+	tail := newTail(stderrLines)
+	err = r.exec(ctx, "docker", args, env, r.stdout, io.MultiWriter(r.stderr, tail))
+	if err != nil {
+		return Metadata{}, runError(ctx, "buildx build of "+b.describe(), err, tail.String())
+	}
+
+	m, err := ReadMetadata(b.MetadataFile)
+	if err != nil {
+		return Metadata{}, fmt.Errorf("buildx build of %s succeeded but its result is unreadable: %w", b.describe(), err)
+	}
+	if b.Output.Kind != OutputNone && m.Digest == "" {
+		return m, fmt.Errorf("buildx build of %s wrote no containerimage.digest to %s: check that the builder's driver supports --output %s", b.describe(), b.MetadataFile, b.Output.Kind)
+	}
+	return m, nil
+}
+
+// checkSecretEnv fails before the build when a secret's variable is unset:
+// BuildKit would otherwise mount an empty secret.
+func checkSecretEnv(secrets []Secret, env []string) error {
+	for _, s := range secrets {
+		if s.Env == "" {
+			continue
+		}
+		found := false
+		for _, kv := range env {
+			if k, _, _ := strings.Cut(kv, "="); k == s.Env {
+				found = true
+			}
+		}
+		if !found {
+			return fmt.Errorf("secret %q reads $%s, which is not set: export %s or add it to Build.Env", s.ID, s.Env, s.Env)
+		}
+	}
+	return nil
+}
+
+// runError builds the error of a failed docker command: what was being done, the
+// exit error (wrapped), and the last stderr lines; or the cancellation, or a
+// problem the user can fix with a known command.
+func runError(ctx context.Context, what string, err error, stderr string) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("%s stopped: %w (%v)", what, ctxErr, err)
+	}
+	if errors.Is(err, exec.ErrNotFound) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if name, ok := missingBuilder(stderr); ok {
+		return fmt.Errorf("%s failed: %w", what, &BuilderNotFoundError{Name: name, Err: err})
+	}
+	if missingPlugin(stderr) {
+		return fmt.Errorf("%s failed: docker buildx plugin not found: install it (the docker-buildx-plugin package, or Docker Desktop) and check with docker buildx version: %w", what, err)
+	}
+	if stderr == "" {
+		return fmt.Errorf("%s failed: %w", what, err)
+	}
+	return fmt.Errorf("%s failed: %w:\n%s", what, err, stderr)
+}
+
+// missingPlugin reports whether docker said it has no buildx subcommand. Without
+// the plugin, docker either says so or rejects the first buildx flag with its
+// own usage line (buildx's would read "Usage:  docker buildx ...").
+func missingPlugin(stderr string) bool {
+	return strings.Contains(stderr, "unknown command: docker buildx") ||
+		strings.Contains(stderr, "'buildx' is not a docker command") ||
+		strings.Contains(stderr, "unknown flag") && strings.Contains(stderr, "Usage:  docker [OPTIONS] COMMAND")
+}
+
+// tail is an io.Writer that keeps the last max lines written to it.
+type tail struct {
+	mu    sync.Mutex
+	max   int
+	lines []string
+	part  []byte
+}
+
+// maxLineLen caps each kept line, so one huge line cannot fill the error.
+const maxLineLen = 2000
+
+func newTail(max int) *tail { return &tail{max: max} }
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			t.part = appendCapped(t.part, p)
+			break
+		}
+		t.part = appendCapped(t.part, p[:i])
+		t.push(string(bytes.TrimRight(t.part, "\r")))
+		t.part = t.part[:0]
+		p = p[i+1:]
+	}
+	return n, nil
+}
+
+func appendCapped(dst, p []byte) []byte {
+	if room := maxLineLen - len(dst); len(p) > room {
+		p = p[:max(room, 0)]
+	}
+	return append(dst, p...)
+}
+
+func (t *tail) push(line string) {
+	t.lines = append(t.lines, line)
+	if len(t.lines) > t.max {
+		t.lines = slices.Delete(t.lines, 0, len(t.lines)-t.max)
+	}
+}
+
+// String returns the kept lines, the unfinished last one included, without
+// trailing blank lines.
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	lines := t.lines
+	if len(t.part) > 0 {
+		lines = append(slices.Clip(lines), string(t.part))
+		if len(lines) > t.max {
+			lines = lines[len(lines)-t.max:]
+		}
+	}
+	return strings.TrimRight(strings.Join(lines, "\n"), "\n \t")
+}

@@ -1,0 +1,231 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/mageship/mageship/engine/internal/platform"
+)
+
+// Move is one tag to point at a digest.
+type Move struct {
+	Repo   string
+	Tag    string
+	Digest string
+}
+
+// Publish writes every move, after first checking that each digest is in its
+// repository and reading where each tag points now. When a write fails it puts the
+// tags it had already moved back where they were and says so; a tag that did not
+// exist before cannot be taken back on every registry, and the error names those.
+func Publish(ctx context.Context, moves []Move, opts ...Option) error {
+	o := newOptions(opts)
+	type planned struct {
+		Move
+		tag  name.Tag
+		desc *remote.Descriptor
+		prev string
+	}
+	plan := make([]planned, 0, len(moves))
+	for _, m := range moves {
+		r, err := name.NewRepository(m.Repo, name.WeakValidation)
+		if err != nil {
+			return fmt.Errorf("invalid repository %q: %w (nothing was tagged)", m.Repo, err)
+		}
+		tag, err := name.NewTag(m.Repo+":"+m.Tag, name.WeakValidation)
+		if err != nil || tag.TagStr() != m.Tag {
+			return fmt.Errorf("invalid tag %q for %s (nothing was tagged)", m.Tag, m.Repo)
+		}
+		desc, err := remote.Get(r.Digest(m.Digest), o.remote(ctx)...)
+		if err != nil {
+			return explain(fmt.Sprintf("reading %s@%s before tagging (nothing was tagged)", m.Repo, m.Digest), r.RegistryStr(), err)
+		}
+		prev, err := Resolve(ctx, tag.String(), opts...)
+		if err != nil {
+			return fmt.Errorf("%w (nothing was tagged)", err)
+		}
+		plan = append(plan, planned{Move: m, tag: tag, desc: desc, prev: prev})
+	}
+	for i, p := range plan {
+		if p.prev == p.Digest {
+			continue
+		}
+		err := remote.Tag(p.tag, p.desc, o.remote(ctx)...)
+		if err == nil {
+			continue
+		}
+		err = explain("tagging "+p.tag.String(), p.tag.RegistryStr(), err)
+		var restored, stranded, failed []string
+		for _, done := range plan[:i] {
+			if done.prev == done.Digest {
+				continue
+			}
+			if done.prev == "" {
+				stranded = append(stranded, done.tag.String())
+				continue
+			}
+			back, gerr := remote.Get(done.tag.Context().Digest(done.prev), o.remote(context.WithoutCancel(ctx))...)
+			if gerr == nil {
+				gerr = remote.Tag(done.tag, back, o.remote(context.WithoutCancel(ctx))...)
+			}
+			if gerr != nil {
+				failed = append(failed, done.tag.String())
+				continue
+			}
+			restored = append(restored, done.tag.String())
+		}
+		msg := []string{err.Error()}
+		if len(restored) > 0 {
+			msg = append(msg, "put back where they were: "+strings.Join(restored, ", "))
+		}
+		if len(stranded) > 0 {
+			msg = append(msg, "new tags left in place (they did not exist before): "+strings.Join(stranded, ", "))
+		}
+		if len(failed) > 0 {
+			msg = append(msg, "could NOT be put back: "+strings.Join(failed, ", "))
+		}
+		if len(restored)+len(stranded)+len(failed) == 0 {
+			msg = append(msg, "no tag was moved")
+		}
+		return fmt.Errorf("%s", strings.Join(msg, "; "))
+	}
+	return nil
+}
+
+// CheckPush checks, before anything is built, that the credentials in the Docker
+// config allow pushing to repo.
+func CheckPush(ctx context.Context, repo string, opts ...Option) error {
+	o := newOptions(opts)
+	r, err := name.NewRepository(repo, name.WeakValidation)
+	if err != nil {
+		return fmt.Errorf("invalid repository %q: %w", repo, err)
+	}
+	if err := remote.CheckPushPermission(r.Tag("mageship-push-check"), o.keychain, o.transport); err != nil {
+		return explain("checking push access to "+repo, r.RegistryStr(), err)
+	}
+	return nil
+}
+
+// DescribeImage reads a single-platform image manifest at ref.
+func DescribeImage(ctx context.Context, ref string, opts ...Option) (Manifest, error) {
+	o := newOptions(opts)
+	r, err := name.ParseReference(ref, name.WeakValidation)
+	if err != nil {
+		return Manifest{}, fmt.Errorf("invalid image reference %q: %w", ref, err)
+	}
+	img, err := remote.Image(r, o.remote(ctx)...)
+	if err != nil {
+		return Manifest{}, explain("reading image "+ref, r.Context().RegistryStr(), err)
+	}
+	m, err := describeImage(img)
+	if err != nil {
+		return Manifest{}, explain("reading image "+ref, r.Context().RegistryStr(), err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return Manifest{}, err
+	}
+	d, err := img.Digest()
+	if err != nil {
+		return Manifest{}, err
+	}
+	m.Platform = platform.Platform{OS: cf.OS, Arch: cf.Architecture, Variant: cf.Variant}
+	m.Digest = d.String()
+	return m, nil
+}
+
+// Merge writes, by digest, an OCI index of repo's single-platform images with the
+// given digests, and returns the index's digest. No tag is written.
+func Merge(ctx context.Context, repo string, digests []string, opts ...Option) (string, error) {
+	o := newOptions(opts)
+	r, err := name.NewRepository(repo, name.WeakValidation)
+	if err != nil {
+		return "", fmt.Errorf("invalid repository %q: %w", repo, err)
+	}
+	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+	for _, d := range digests {
+		desc, err := remote.Get(r.Digest(d), o.remote(ctx)...)
+		if err != nil {
+			return "", explain("reading "+repo+"@"+d, r.RegistryStr(), err)
+		}
+		img, err := desc.Image()
+		if err != nil {
+			return "", fmt.Errorf("%s@%s is not a single-platform image: %w", repo, d, err)
+		}
+		cf, err := img.ConfigFile()
+		if err != nil {
+			return "", err
+		}
+		add := desc.Descriptor
+		add.Platform = &v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: add})
+	}
+	d, err := idx.Digest()
+	if err != nil {
+		return "", err
+	}
+	if err := remote.WriteIndex(r.Digest(d.String()), idx, o.remote(ctx)...); err != nil {
+		return "", explain("writing the index of "+repo, r.RegistryStr(), err)
+	}
+	return d.String(), nil
+}
+
+// Platforms lists the platforms an image reference provides: every platform of an
+// index, or the one of a single image. A missing image is an error that says so.
+func Platforms(ctx context.Context, ref string, opts ...Option) ([]platform.Platform, error) {
+	o := newOptions(opts)
+	r, err := name.ParseReference(ref, name.WeakValidation)
+	if err != nil {
+		return nil, fmt.Errorf("invalid image reference %q: %w", ref, err)
+	}
+	desc, err := remote.Get(r, o.remote(ctx)...)
+	if err != nil {
+		if IsNotFound(err) {
+			return nil, fmt.Errorf("image %s does not exist in %s: check the name and tag, or push it there", ref, r.Context().RegistryStr())
+		}
+		return nil, explain("reading "+ref, r.Context().RegistryStr(), err)
+	}
+	if desc.MediaType.IsIndex() {
+		idx, err := desc.ImageIndex()
+		if err != nil {
+			return nil, err
+		}
+		im, err := idx.IndexManifest()
+		if err != nil {
+			return nil, err
+		}
+		var out []platform.Platform
+		for _, m := range im.Manifests {
+			if m.Platform != nil && m.Platform.OS != "unknown" {
+				out = append(out, platform.Platform{OS: m.Platform.OS, Arch: m.Platform.Architecture, Variant: m.Platform.Variant})
+			}
+		}
+		return out, nil
+	}
+	img, err := desc.Image()
+	if err != nil {
+		return nil, err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	return []platform.Platform{{OS: cf.OS, Arch: cf.Architecture, Variant: cf.Variant}}, nil
+}
+
+// IsNotFound reports whether err is the registry saying the manifest does not exist.
+func IsNotFound(err error) bool {
+	var terr *transport.Error
+	return errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound
+}

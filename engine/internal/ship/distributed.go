@@ -1,0 +1,122 @@
+package ship
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/registry"
+)
+
+// DigestsDir is where release:platform writes, and release:merge reads, the
+// per-platform digests (relative to the module root). CI copies it between jobs.
+const DigestsDir = "dist/digests"
+
+// PlatformDigest is one variant of one image pushed by digest for one platform.
+type PlatformDigest struct {
+	Image    string `json:"image"`
+	Variant  string `json:"variant"`
+	Platform string `json:"platform"`
+	Digest   string `json:"digest"`
+	Version  string `json:"version"`
+}
+
+func (d PlatformDigest) file(dir string) string {
+	p, _ := platform.Parse(d.Platform)
+	return filepath.Join(dir, fmt.Sprintf("%s-%s-%s.json", filepath.Base(d.Image), d.Variant, p.Dir()))
+}
+
+// ReleasePlatform builds both variants of every image for the one platform p (on a
+// runner of that platform, say), pushes them by digest, verifies them, and writes
+// their digests under dist/digests/. No tag is written: release:merge does that.
+func ReleasePlatform(ctx context.Context, p string, o Options) ([]PlatformDigest, error) {
+	o = o.withDefaults()
+	plat, err := platform.Parse(p)
+	if err != nil {
+		return nil, err
+	}
+	rp, err := planRelease(ctx, o, []platform.Platform{plat})
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(rp.dir)
+	if err := rp.checkPush(ctx); err != nil {
+		return nil, err
+	}
+	if err := preflight(ctx, rp.r, []platform.Platform{plat}, rp.steps[0].spec.Build.Provenance, o.Stderr); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(rp.r.Project.Dir, DigestsDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var out []PlatformDigest
+	for _, st := range rp.steps {
+		md, err := st.run(ctx, o, o.Stderr)
+		if err != nil {
+			return out, err
+		}
+		ref := st.pub.Image + "@" + md.Digest
+		m, err := registry.DescribeImage(ctx, ref)
+		if err != nil {
+			return out, fmt.Errorf("verifying %s: %w", ref, err)
+		}
+		if m.Platform != plat {
+			return out, fmt.Errorf("verifying %s: it is a %s image, want %s", ref, m.Platform, plat)
+		}
+		if err := verifyManifest(m, st.spec, rp.info.Version); err != nil {
+			return out, fmt.Errorf("verifying %s: %w", ref, err)
+		}
+		d := PlatformDigest{Image: st.pub.Image, Variant: st.pub.Variant, Platform: plat.String(), Digest: md.Digest, Version: rp.info.Version}
+		if err := writeJSON(d.file(dir), d); err != nil {
+			return out, err
+		}
+		out = append(out, d)
+		fmt.Fprintf(o.Stdout, "pushed %s (%s, %s) by digest; wrote %s\n", ref, d.Variant, d.Platform, filepath.Join(DigestsDir, filepath.Base(d.file(dir))))
+	}
+	return out, nil
+}
+
+// ReleaseMerge reads the digests release:platform wrote for every configured platform,
+// writes each image's multi-platform index by digest, verifies it, and then moves all
+// the tags in one step, as Release does.
+func ReleaseMerge(ctx context.Context, o Options) (ReleaseSummary, error) {
+	o = o.withDefaults()
+	rp, err := planRelease(ctx, o, nil)
+	if err != nil {
+		return ReleaseSummary{}, err
+	}
+	defer os.RemoveAll(rp.dir)
+	dir := filepath.Join(rp.r.Project.Dir, DigestsDir)
+	shas := map[string]string{}
+	for _, st := range rp.steps {
+		var digests []string
+		for _, p := range rp.r.Platforms {
+			want := PlatformDigest{Image: st.pub.Image, Variant: st.pub.Variant, Platform: p.String()}
+			b, err := os.ReadFile(want.file(dir))
+			if err != nil {
+				return ReleaseSummary{}, fmt.Errorf("no digest of %s (%s) for %s in %s: run mage release:platform %s for this commit and copy its %s here", st.pub.Image, st.pub.Variant, p, DigestsDir, p, DigestsDir)
+			}
+			var got PlatformDigest
+			if err := json.Unmarshal(b, &got); err != nil {
+				return ReleaseSummary{}, fmt.Errorf("reading %s: %w", want.file(dir), err)
+			}
+			if got.Version != rp.info.Version {
+				return ReleaseSummary{}, fmt.Errorf("%s was pushed for version %s, but this commit is version %s: run release:platform and release:merge on the same commit", want.file(dir), got.Version, rp.info.Version)
+			}
+			digests = append(digests, got.Digest)
+		}
+		d, err := registry.Merge(ctx, st.pub.Image, digests)
+		if err != nil {
+			return ReleaseSummary{}, fmt.Errorf("%w (no tag was moved)", err)
+		}
+		st.pub.Digest, st.pub.Ref = d, st.pub.Image+"@"+d
+		if err := st.verify(ctx, rp, shas, o); err != nil {
+			return ReleaseSummary{}, err
+		}
+	}
+	return rp.publish(ctx, o)
+}

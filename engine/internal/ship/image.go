@@ -1,0 +1,119 @@
+package ship
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/mageship/mageship/engine/internal/buildx"
+	"github.com/mageship/mageship/engine/internal/bytesize"
+	"github.com/mageship/mageship/engine/internal/config"
+	"github.com/mageship/mageship/engine/internal/daemon"
+	"github.com/mageship/mageship/engine/internal/imagefs"
+	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/version"
+)
+
+// Loaded is an image Image built and loaded into the local engine.
+type Loaded struct {
+	Ref        string // repository:tag
+	Variant    Variant
+	Platform   platform.Platform
+	Size       int64
+	User       string
+	Entrypoint []string
+}
+
+// Image builds variant v of every configured image for this machine's platform and
+// loads it into the local Docker engine as <repository>:<version> (debug:
+// <version>-debug). Local builds accept a dirty tree (the version says -dirty) and a
+// directory without git (version dev).
+func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
+	o = o.withDefaults()
+	r, info, err := loadLocal(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := variantTags(v, []string{info.Version})
+	if err != nil {
+		return nil, err
+	}
+	eng, err := daemon.New(ctx)
+	if err != nil {
+		return nil, err
+	}
+	host := platform.Host()
+	if err := preflight(ctx, r, []platform.Platform{host}, false, o.Stderr); err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "mageship-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	e := env{getenv: o.Getenv, goEnv: goEnv(ctx, o.Getenv), netrc: netrc(o.Getenv)}
+
+	var specs []Spec
+	for _, img := range r.Images {
+		s, err := spec(r, img, v, info, []platform.Platform{host}, buildx.Output{Kind: buildx.OutputLoad}, tagged(img.Name, tags), dir, e)
+		if err != nil {
+			return nil, fmt.Errorf("image %s: %w", img.Name, err)
+		}
+		specs = append(specs, s)
+	}
+
+	var out []Loaded
+	for _, s := range specs {
+		if err := s.write(); err != nil {
+			return out, err
+		}
+		if _, err := buildx.Run(ctx, s.Build, buildx.WithStdout(o.Stderr), buildx.WithStderr(o.Stderr)); err != nil {
+			return out, err
+		}
+		ref := s.Build.Tags[0]
+		ii, err := eng.Inspect(ctx, ref)
+		if err != nil {
+			return out, fmt.Errorf("the build reported success but %w", err)
+		}
+		l := Loaded{Ref: ref, Variant: v, Platform: ii.Platform, Size: ii.Size, User: ii.User, Entrypoint: ii.Entrypoint}
+		out = append(out, l)
+		fmt.Fprintf(o.Stdout, "built %s (%s, %s): %s, user %s, entrypoint %s\n", l.Ref, v, l.Platform, bytesize.Format(l.Size), l.User, strings.Join(l.Entrypoint, " "))
+		if err := verifyBuilt(ctx, r, s.Image, v, ref, info, o); err != nil {
+			// Nothing half-done: an image that fails verification does not stay tagged.
+			if uerr := eng.Untag(context.WithoutCancel(ctx), ref); uerr != nil {
+				return out[:len(out)-1], fmt.Errorf("%w\n(and %v)", err, uerr)
+			}
+			return out[:len(out)-1], fmt.Errorf("%w\n(%s failed verification and was removed from the engine)", err, ref)
+		}
+	}
+	return out, nil
+}
+
+// verifyBuilt checks an image Image just loaded. A debug image is compared with the
+// production image of the same version when that is in the engine too.
+func verifyBuilt(ctx context.Context, r config.Resolved, img config.ResolvedImage, v Variant, ref string, info version.Info, o Options) error {
+	if v == Production {
+		_, err := verifyLocal(ctx, r, img, v, ref, info, "", o.Stdout)
+		return err
+	}
+	prodRef := img.Name + ":" + info.Version
+	prodSHA, err := verifyLocal(ctx, r, img, Production, prodRef, info, "", io.Discard)
+	if err != nil {
+		// No production image to compare with (or a broken one): check the debug image
+		// on its own; mage image:verify compares the two once both are built.
+		fmt.Fprintf(o.Stdout, "note: %s is not built (or does not verify), so the debug binary is not compared with it; run mage image and mage image:verify\n", prodRef)
+		image, ierr := imagefs.FromDaemon(ctx, ref)
+		if ierr != nil {
+			return ierr
+		}
+		bin, ierr := imagefs.List(image)
+		if ierr != nil {
+			return ierr
+		}
+		prodSHA = bin["/usr/local/bin/"+img.Binary].SHA256
+	}
+	_, err = verifyLocal(ctx, r, img, v, ref, info, prodSHA, o.Stdout)
+	return err
+}

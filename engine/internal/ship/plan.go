@@ -1,0 +1,236 @@
+package ship
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mageship/mageship/engine/internal/buildx"
+	"github.com/mageship/mageship/engine/internal/config"
+	"github.com/mageship/mageship/engine/internal/dockerfile"
+	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/project"
+	"github.com/mageship/mageship/engine/internal/version"
+)
+
+// Variant is which image of a binary to build.
+type Variant int
+
+const (
+	// Production is the runtime stage: scratch (or distroless) and the binary.
+	Production Variant = iota
+	// Debug is the debug stage: the same binary on a base with a shell.
+	Debug
+)
+
+func (v Variant) String() string {
+	if v == Debug {
+		return "debug"
+	}
+	return "production"
+}
+
+func (v Variant) target() string {
+	if v == Debug {
+		return "debug"
+	}
+	return "runtime"
+}
+
+// load resolves the configuration for the module in o.Dir: the repository's defaults,
+// then what the magefile set (o.Config), then the environment.
+func load(o Options) (config.Resolved, error) {
+	p, err := project.Load(o.Dir)
+	if err != nil {
+		return config.Resolved{}, err
+	}
+	if p.Requires > 0 && !p.HasGoSum && !p.Vendor {
+		return config.Resolved{}, fmt.Errorf("go.sum is missing but go.mod requires %d modules: run go mod tidy and commit go.sum", p.Requires)
+	}
+	r, err := config.Resolve(p, o.Config, o.Getenv)
+	r.DefaultTemplate, r.DefaultIgnore = o.Assets.Template, o.Assets.Ignore
+	return r, err
+}
+
+// EnvCacheFrom and EnvCacheTo are passed to buildx as --cache-from and --cache-to,
+// with {name} replaced by <binary>-<variant>, e.g.
+// MAGESHIP_CACHE_TO=type=registry,ref=ghcr.io/acme/cache:{name},mode=max.
+const (
+	EnvCacheFrom = "MAGESHIP_CACHE_FROM"
+	EnvCacheTo   = "MAGESHIP_CACHE_TO"
+)
+
+// goEnvNames are the Go settings of the caller that reach the build stage.
+var goEnvNames = []string{"GOPROXY", "GONOPROXY", "GOPRIVATE", "GONOSUMDB", "GOSUMDB", "GOINSECURE", "GOFLAGS"}
+
+// goEnv reads the caller's Go module settings as the go command sees them (environment
+// and go env -w), falling back to the environment alone when go cannot be run.
+func goEnv(ctx context.Context, getenv func(string) string) map[string]string {
+	out := map[string]string{}
+	cmd := exec.CommandContext(ctx, "go", append([]string{"env", "-json"}, goEnvNames...)...)
+	if b, err := cmd.Output(); err == nil {
+		var m map[string]string
+		if json.Unmarshal(b, &m) == nil {
+			for k, v := range m {
+				if v != "" {
+					out[k] = v
+				}
+			}
+			return out
+		}
+	}
+	for _, k := range goEnvNames {
+		if v := getenv(k); v != "" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// netrc returns the .netrc to hand to the build as a secret, if there is one.
+func netrc(getenv func(string) string) string {
+	p := getenv("NETRC")
+	if p == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			p = filepath.Join(home, ".netrc")
+		}
+	}
+	if st, err := os.Stat(p); err == nil && !st.IsDir() {
+		return p
+	}
+	return ""
+}
+
+// Spec is one computed image build: everything needed to run it, nothing run yet.
+type Spec struct {
+	Image      config.ResolvedImage
+	Variant    Variant
+	Dockerfile string // rendered text
+	Ignore     string // .dockerignore to place beside the Dockerfile; "" when the context has its own
+	Build      buildx.Build
+}
+
+// env is what a pipeline reads from outside: the environment and the Go settings.
+type env struct {
+	getenv func(string) string
+	goEnv  map[string]string
+	netrc  string
+}
+
+// spec computes the build of one variant of one image. The Dockerfile and metadata
+// paths are under dir, which the caller creates and removes.
+func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.Info, plats []platform.Platform, out buildx.Output, tags []string, dir string, e env) (Spec, error) {
+	text := r.DefaultTemplate
+	name := "Dockerfile.tmpl"
+	if r.Template != "" {
+		name = filepath.Join(r.Project.Dir, r.Template)
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return Spec{}, fmt.Errorf("reading your Dockerfile template: %w; fix Config.Template or remove it to use mageship's", err)
+		}
+		text = string(b)
+	}
+	tmpl, err := dockerfile.Parse(name, text)
+	if err != nil {
+		return Spec{}, err
+	}
+	written := make([]string, len(r.Project.Replaces))
+	for i, rp := range r.Project.Replaces {
+		written[i] = rp.Path
+	}
+	work, dirs := dockerfile.Layout(r.Project.Dir, written)
+	data := dockerfile.Data{
+		BuilderImage: r.BuilderImage,
+		RuntimeImage: img.RuntimeImage,
+		DebugImage:   r.DebugImage,
+		Main:         img.Main,
+		Binary:       img.Binary,
+		VersionVar:   img.VersionVar,
+		Ports:        img.Ports,
+		Vendor:       r.Project.Vendor,
+		Tags:         img.Tags,
+		User:         img.User,
+		DebugUser:    img.User,
+		WorkDir:      work,
+	}
+	contexts := map[string]string{}
+	if !r.Project.Vendor {
+		for i, d := range dirs {
+			c := "gomod-replace-" + strconv.Itoa(i+1)
+			data.Replaces = append(data.Replaces, dockerfile.Replace{Context: c, Dir: d})
+			contexts[c] = r.Project.Replaces[i].Dir
+		}
+	}
+	text, err = dockerfile.Render(tmpl, data)
+	if err != nil {
+		return Spec{}, err
+	}
+	s := Spec{Image: img, Variant: v, Dockerfile: text}
+	if _, err := os.Stat(filepath.Join(r.Project.Dir, ".dockerignore")); err != nil {
+		s.Ignore = r.DefaultIgnore
+	}
+	base := img.Binary + "-" + v.String()
+	args := map[string]string{"VERSION": info.Version, "REVISION": info.Revision, "SOURCE": r.Source}
+	if !info.Created.IsZero() {
+		args["CREATED"] = info.Created.UTC().Format(time.RFC3339)
+	}
+	for k, val := range e.goEnv {
+		args[k] = val
+	}
+	s.Build = buildx.Build{
+		Builder:      r.Builder,
+		Context:      r.Project.Dir,
+		Dockerfile:   filepath.Join(dir, base+".Dockerfile"),
+		Target:       v.target(),
+		Platforms:    plats,
+		Tags:         tags,
+		BuildArgs:    args,
+		Contexts:     contexts,
+		Output:       out,
+		MetadataFile: filepath.Join(dir, base+".metadata.json"),
+		Progress:     "auto",
+	}
+	if c := e.getenv(EnvCacheFrom); c != "" {
+		s.Build.CacheFrom = []string{strings.ReplaceAll(c, "{name}", base)}
+	}
+	if c := e.getenv(EnvCacheTo); c != "" {
+		s.Build.CacheTo = []string{strings.ReplaceAll(c, "{name}", base)}
+	}
+	if e.netrc != "" {
+		s.Build.Secrets = []buildx.Secret{{ID: "netrc", Src: e.netrc}}
+	}
+	return s, nil
+}
+
+// write puts the Dockerfile (and its .dockerignore) where the build expects them.
+func (s Spec) write() error {
+	if err := os.WriteFile(s.Build.Dockerfile, []byte(s.Dockerfile), 0o644); err != nil {
+		return err
+	}
+	if s.Ignore != "" {
+		return os.WriteFile(s.Build.Dockerfile+".dockerignore", []byte(s.Ignore), 0o644)
+	}
+	return nil
+}
+
+// tagged joins repository and tags into references.
+func tagged(repo string, tags []string) []string {
+	out := make([]string, len(tags))
+	for i, t := range tags {
+		out[i] = repo + ":" + t
+	}
+	return out
+}
+
+func variantTags(v Variant, tags []string) ([]string, error) {
+	if v == Debug {
+		return version.DebugTags(tags)
+	}
+	return tags, nil
+}

@@ -1,0 +1,140 @@
+package ship
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mageship/mageship/engine/internal/buildx"
+	"github.com/mageship/mageship/engine/internal/config"
+	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/project"
+	"github.com/mageship/mageship/engine/internal/version"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// TestSpecArgs renders the buildx command lines the pipelines compute, before any of
+// them runs, and compares them with golden files.
+func TestSpecArgs(t *testing.T) {
+	dir := t.TempDir()
+	mod := filepath.Join(dir, "repo", "examples", "hello")
+	if err := os.MkdirAll(mod, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := project.Project{Dir: mod, Module: "github.com/acme/repo/examples/hello", GoVersion: "1.26.0",
+		Mains:    []project.Main{{Package: "./cmd/hello", Name: "hello"}},
+		Replaces: []project.Replace{{Module: "github.com/acme/repo", Path: "../..", Dir: filepath.Join(dir, "repo")}}}
+	r, err := config.Resolve(p, config.Config{Images: []config.Image{{Ports: []int{8080}}}}, func(k string) string {
+		return map[string]string{config.EnvImage: "registry.example.com/acme/hello"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := os.ReadFile(filepath.Join("..", "..", "..", "Dockerfile.tmpl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.DefaultTemplate = string(tmpl)
+	ignore, err := os.ReadFile(filepath.Join("..", "..", "..", ".dockerignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.DefaultIgnore = string(ignore)
+	info := version.Info{Version: "1.2.3", Tags: []string{"1.2.3", "1.2", "1", "latest"}, Revision: strings.Repeat("a", 40),
+		Created: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+	e := env{
+		getenv: func(k string) string {
+			return map[string]string{EnvCacheTo: "type=registry,ref=registry.example.com/acme/cache:{name},mode=max"}[k]
+		},
+		goEnv: map[string]string{"GOPROXY": "https://proxy.example.com", "GOPRIVATE": "github.com/acme/*"},
+		netrc: "/home/ci/.netrc",
+	}
+	amd64, arm64 := platform.Platform{OS: "linux", Arch: "amd64"}, platform.Platform{OS: "linux", Arch: "arm64"}
+	for _, tc := range []struct {
+		name  string
+		v     Variant
+		plats []platform.Platform
+		out   buildx.Output
+		tags  []string
+	}{
+		{"image-load", Production, []platform.Platform{amd64}, buildx.Output{Kind: buildx.OutputLoad}, []string{"registry.example.com/acme/hello:1.2.3"}},
+		{"release-production", Production, []platform.Platform{amd64, arm64}, buildx.Output{Kind: buildx.OutputPushByDigest, Repository: "registry.example.com/acme/hello"}, nil},
+		{"release-debug", Debug, []platform.Platform{amd64, arm64}, buildx.Output{Kind: buildx.OutputPushByDigest, Repository: "registry.example.com/acme/hello"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := spec(r, r.Images[0], tc.v, info, tc.plats, tc.out, tc.tags, "/tmp/mageship-x", e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			args, err := s.Build.Args()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.ReplaceAll(strings.Join(args, "\n")+"\n", dir, "$TMP")
+			golden := filepath.Join("testdata", tc.name+".args")
+			if *update {
+				os.WriteFile(golden, []byte(got), 0o644)
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (go test ./pkg/ship -update creates it)", err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("buildx argv (-want +got):\n%s", diff)
+			}
+			if !strings.Contains(s.Dockerfile, "WORKDIR /src/examples/hello") || !strings.Contains(s.Dockerfile, "COPY --from=gomod-replace-1 go.mod go.sum* /src/") {
+				t.Errorf("the Dockerfile does not place the module and its replacement:\n%s", s.Dockerfile)
+			}
+			if s.Ignore == "" {
+				t.Error("a module without a .dockerignore must get mageship's default beside the Dockerfile")
+			}
+		})
+	}
+}
+
+// TestVariantTags: the debug variant gets every tag with -debug.
+func TestVariantTags(t *testing.T) {
+	got, err := variantTags(Debug, []string{"1.2.3", "latest"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"1.2.3-debug", "latest-debug"}, got); diff != "" {
+		t.Error(diff)
+	}
+}
+
+func TestNoAttestations(t *testing.T) {
+	for _, tc := range []struct {
+		b    buildx.Builder
+		want string
+	}{
+		{buildx.Builder{Name: "default", Driver: "docker"}, "the docker driver"},
+		{buildx.Builder{Name: "old", Driver: "docker-container", Nodes: []buildx.Node{{Name: "old0", BuildKitVersion: "v0.10.6"}}}, "node old0 runs BuildKit v0.10.6"},
+		{buildx.Builder{Name: "new", Driver: "docker-container", Nodes: []buildx.Node{{Name: "new0", BuildKitVersion: "v0.34.2"}}}, ""},
+		{buildx.Builder{Name: "src", Driver: "remote", Nodes: []buildx.Node{{Name: "src0", BuildKitVersion: "v0.0.0+unknown"}}}, ""},
+	} {
+		if got := noAttestations(tc.b); got != tc.want {
+			t.Errorf("noAttestations(%s) = %q, want %q", tc.b.Name, got, tc.want)
+		}
+	}
+}
+
+func TestPrefixWriter(t *testing.T) {
+	var out strings.Builder
+	var mu sync.Mutex
+	w := &prefixWriter{prefix: "[hello debug] ", w: &out, mu: &mu}
+	w.Write([]byte("#1 load\n#2 bu"))
+	w.Write([]byte("ild\npartial"))
+	w.flush()
+	want := "[hello debug] #1 load\n[hello debug] #2 build\n[hello debug] partial\n"
+	if out.String() != want {
+		t.Errorf("got %q, want %q", out.String(), want)
+	}
+}

@@ -1,0 +1,368 @@
+package ship
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mageship/mageship/engine/internal/buildx"
+	"github.com/mageship/mageship/engine/internal/bytesize"
+	"github.com/mageship/mageship/engine/internal/config"
+	"github.com/mageship/mageship/engine/internal/imagefs"
+	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/registry"
+	"github.com/mageship/mageship/engine/internal/version"
+)
+
+// EnvAttestations asks BuildKit for attestations: "provenance" for SLSA provenance,
+// "all" (or "1") for provenance and an SBOM. They add unknown/unknown manifests to the
+// index, so they are off by default. The SBOM generator is an image BuildKit pulls
+// (docker/buildkit-syft-scanner), so "all" needs Docker Hub or a mirror of it.
+const EnvAttestations = "MAGESHIP_ATTESTATIONS"
+
+// attestations reads EnvAttestations.
+func attestations(getenv func(string) string) (provenance, sbom bool, err error) {
+	switch v := getenv(EnvAttestations); v {
+	case "", "0", "none":
+		return false, false, nil
+	case "provenance":
+		return true, false, nil
+	case "1", "all":
+		return true, true, nil
+	default:
+		return false, false, fmt.Errorf("%s=%s: use provenance, all, or leave it unset for none", EnvAttestations, v)
+	}
+}
+
+// Published is one variant of one image as a release left it.
+type Published struct {
+	Image     string              `json:"image"`
+	Variant   string              `json:"variant"`
+	Digest    string              `json:"digest"` // the index
+	Tags      []string            `json:"tags"`
+	Platforms []PublishedPlatform `json:"platforms"`
+	Ref       string              `json:"ref"` // image@digest
+}
+
+// PublishedPlatform is one platform's manifest in a published index.
+type PublishedPlatform struct {
+	Platform string `json:"platform"`
+	Digest   string `json:"digest"`
+	Size     int64  `json:"compressed_bytes"`
+}
+
+// ReleaseSummary is what Release writes to dist/release.json.
+type ReleaseSummary struct {
+	Version  string      `json:"version"`
+	Revision string      `json:"revision,omitempty"`
+	Images   []Published `json:"images"`
+}
+
+type releaseStep struct {
+	spec Spec
+	tags []string
+	pub  Published
+}
+
+// Release builds both variants of every image for every configured platform, pushes
+// each by digest (no tag), reads every index back and checks its platforms, user,
+// entrypoint and version label, and only when all of that holds writes the tags, in
+// one step that puts moved tags back if a write fails. Push access is checked before
+// anything is built.
+func Release(ctx context.Context, o Options) (ReleaseSummary, error) {
+	o = o.withDefaults()
+	rp, err := planRelease(ctx, o, nil)
+	if err != nil {
+		return ReleaseSummary{}, err
+	}
+	defer os.RemoveAll(rp.dir)
+	if err := rp.checkPush(ctx); err != nil {
+		return ReleaseSummary{}, err
+	}
+	if err := preflight(ctx, rp.r, rp.r.Platforms, rp.steps[0].spec.Build.Provenance, o.Stderr); err != nil {
+		return ReleaseSummary{}, err
+	}
+
+	// Build and push by digest, all variants at once: they share the build stage,
+	// which BuildKit runs once for both.
+	if err := rp.runAll(ctx, o); err != nil {
+		return ReleaseSummary{}, fmt.Errorf("%w (no tag was moved)", err)
+	}
+	// Verify what the registry holds.
+	shas := map[string]string{}
+	for _, st := range rp.steps {
+		if err := st.verify(ctx, rp, shas, o); err != nil {
+			return ReleaseSummary{}, err
+		}
+	}
+	return rp.publish(ctx, o)
+}
+
+// releasePlan is a computed release: every build and every tag, nothing run yet.
+type releasePlan struct {
+	r     config.Resolved
+	info  version.Info
+	dir   string // temporary: rendered Dockerfiles and metadata files
+	steps []*releaseStep
+}
+
+// planRelease resolves the configuration and version and computes the builds for
+// plats (nil: the configured platforms). The caller removes rp.dir.
+func planRelease(ctx context.Context, o Options, plats []platform.Platform) (*releasePlan, error) {
+	r, err := load(o)
+	if err != nil {
+		return nil, err
+	}
+	if plats == nil {
+		plats = r.Platforms
+	}
+	vo, err := version.OptionsFromEnv(o.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	info, err := version.Resolve(ctx, r.Project.Dir, vo)
+	if err != nil {
+		return nil, err
+	}
+	for _, img := range r.Images {
+		if !img.NameSet {
+			return nil, fmt.Errorf("release needs a registry repository for %s: set %s=registry.example.com/team/%s, or Image.Name in your magefile", img.Binary, config.EnvImage, img.Binary)
+		}
+	}
+	dir, err := os.MkdirTemp("", "mageship-release-")
+	if err != nil {
+		return nil, err
+	}
+	e := env{getenv: o.Getenv, goEnv: goEnv(ctx, o.Getenv), netrc: netrc(o.Getenv)}
+	rp := &releasePlan{r: r, info: info, dir: dir}
+	for _, img := range r.Images {
+		for _, v := range []Variant{Production, Debug} {
+			tags, err := variantTags(v, info.Tags)
+			if err == nil {
+				var s Spec
+				s, err = spec(r, img, v, info, plats, buildx.Output{Kind: buildx.OutputPushByDigest, Repository: img.Name}, nil, dir, e)
+				if err == nil {
+					s.Build.Provenance, s.Build.SBOM, err = attestations(o.Getenv)
+					if err == nil {
+						_, err = s.Build.Args()
+					}
+				}
+				rp.steps = append(rp.steps, &releaseStep{spec: s, tags: tags, pub: Published{Image: img.Name, Variant: v.String(), Tags: tags}})
+			}
+			if err != nil {
+				os.RemoveAll(dir)
+				return nil, fmt.Errorf("image %s: %w", img.Name, err)
+			}
+		}
+	}
+	return rp, nil
+}
+
+// checkPush asks each registry, before anything is built, whether the credentials
+// allow pushing.
+func (rp *releasePlan) checkPush(ctx context.Context) error {
+	seen := map[string]bool{}
+	for _, img := range rp.r.Images {
+		if seen[img.Name] {
+			continue
+		}
+		seen[img.Name] = true
+		if err := registry.CheckPush(ctx, img.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (st *releaseStep) run(ctx context.Context, o Options, out io.Writer) (buildx.Metadata, error) {
+	if err := st.spec.write(); err != nil {
+		return buildx.Metadata{}, err
+	}
+	return buildx.Run(ctx, st.spec.Build, buildx.WithStdout(out), buildx.WithStderr(out))
+}
+
+// runAll runs every step's build concurrently, each one's output prefixed with its
+// name, and records the digests. The first failure cancels the others.
+func (rp *releasePlan) runAll(ctx context.Context, o Options) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	errs := make([]error, len(rp.steps))
+	var mu sync.Mutex // serialises whole lines of the steps' output
+	for i, st := range rp.steps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := &prefixWriter{prefix: "[" + filepath.Base(st.pub.Image) + " " + st.pub.Variant + "] ", w: o.Stderr, mu: &mu}
+			md, err := st.run(ctx, o, w)
+			w.flush()
+			if err != nil {
+				errs[i] = err
+				cancel(err)
+				return
+			}
+			st.pub.Digest = md.Digest
+			st.pub.Ref = st.pub.Image + "@" + md.Digest
+		}()
+	}
+	wg.Wait()
+	// Report the failure that caused the others to stop, not their cancellation.
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	return errors.Join(errs...)
+}
+
+// prefixWriter writes whole lines, each with a prefix, under a lock shared by all
+// the writers of one output (so that it is also safe for concurrent Writes).
+type prefixWriter struct {
+	prefix string
+	w      io.Writer
+	mu     *sync.Mutex
+	buf    []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf = append(p.buf, b...)
+	for {
+		i := bytes.IndexByte(p.buf, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf[:i])
+		p.buf = p.buf[i+1:]
+	}
+}
+
+func (p *prefixWriter) flush() {
+	if len(p.buf) > 0 {
+		p.Write([]byte("\n"))
+	}
+}
+
+// verify reads the pushed index back and checks it: its platforms, and each
+// platform's image as verify checks it (files, user, static binary, labels; debug
+// binaries against production's, kept in shas by image and platform).
+func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas map[string]string, o Options) error {
+	idx, err := registry.Describe(ctx, st.pub.Ref)
+	if err != nil {
+		return fmt.Errorf("verifying %s: %w (no tag was moved)", st.pub.Ref, err)
+	}
+	if err := verifyIndex(idx, st.spec, rp.r.Platforms, rp.info.Version); err != nil {
+		return fmt.Errorf("verifying %s: %w (no tag was moved)", st.pub.Ref, err)
+	}
+	st.pub.Platforms = nil
+	for _, m := range idx.Platforms {
+		ref := st.pub.Image + "@" + m.Digest
+		image, err := imagefs.FromRegistry(ctx, ref, m.Platform)
+		if err != nil {
+			return fmt.Errorf("verifying %s: %w (no tag was moved)", ref, err)
+		}
+		key := st.pub.Image + " " + m.Platform.String()
+		sha, err := verifyImage(rp.r, st.spec.Image, st.spec.Variant, ref, image, m.Platform, rp.info, shas[key], o.Stdout)
+		if err != nil {
+			return fmt.Errorf("%w (no tag was moved)", err)
+		}
+		if st.spec.Variant == Production {
+			shas[key] = sha
+		}
+		st.pub.Platforms = append(st.pub.Platforms, PublishedPlatform{Platform: m.Platform.String(), Digest: m.Digest, Size: m.Size})
+	}
+	return nil
+}
+
+// publish is the one step that moves tags, then the summary.
+func (rp *releasePlan) publish(ctx context.Context, o Options) (ReleaseSummary, error) {
+	var moves []registry.Move
+	for _, st := range rp.steps {
+		for _, t := range st.tags {
+			moves = append(moves, registry.Move{Repo: st.pub.Image, Tag: t, Digest: st.pub.Digest})
+		}
+	}
+	if err := registry.Publish(ctx, moves); err != nil {
+		return ReleaseSummary{}, err
+	}
+	sum := ReleaseSummary{Version: rp.info.Version, Revision: rp.info.Revision}
+	for _, st := range rp.steps {
+		sum.Images = append(sum.Images, st.pub)
+	}
+	if err := writeJSON(filepath.Join(rp.r.Project.Dir, "dist", "release.json"), sum); err != nil {
+		return sum, err
+	}
+	printSummary(o, sum)
+	return sum, nil
+}
+
+// verifyIndex checks a pushed index against what was asked for.
+func verifyIndex(idx registry.Index, s Spec, want []platform.Platform, ver string) error {
+	var got []string
+	for _, m := range idx.Platforms {
+		got = append(got, m.Platform.String())
+	}
+	var wantS []string
+	for _, p := range want {
+		wantS = append(wantS, p.String())
+	}
+	slices.Sort(got)
+	slices.Sort(wantS)
+	if !slices.Equal(got, wantS) {
+		return fmt.Errorf("index has platforms %v, want %v", got, wantS)
+	}
+	for _, m := range idx.Platforms {
+		if err := verifyManifest(m, s, ver); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// verifyManifest checks one platform's image: non-root user as configured, the
+// entrypoint, the version label.
+func verifyManifest(m registry.Manifest, s Spec, ver string) error {
+	if m.User == "" || m.User == "0" || m.User == "root" || strings.HasPrefix(m.User, "0:") {
+		return fmt.Errorf("%s image runs as root (user %q): set Image.User to a non-root uid:gid", m.Platform, m.User)
+	}
+	if m.User != s.Image.User {
+		return fmt.Errorf("%s image has user %q, want %q", m.Platform, m.User, s.Image.User)
+	}
+	if entry := []string{"/usr/local/bin/" + s.Image.Binary}; !slices.Equal(m.Entrypoint, entry) {
+		return fmt.Errorf("%s image has entrypoint %v, want %v", m.Platform, m.Entrypoint, entry)
+	}
+	if l := m.Labels["org.opencontainers.image.version"]; l != ver {
+		return fmt.Errorf("%s image has version label %q, want %q", m.Platform, l, ver)
+	}
+	return nil
+}
+
+func writeJSON(path string, s any) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+func printSummary(o Options, s ReleaseSummary) {
+	fmt.Fprintf(o.Stdout, "released version %s (%s)\n", s.Version, time.Now().UTC().Format(time.RFC3339))
+	for _, p := range s.Images {
+		fmt.Fprintf(o.Stdout, "  %s (%s) %s\n    tags: %s\n", p.Image, p.Variant, p.Digest, strings.Join(p.Tags, ", "))
+		for _, pl := range p.Platforms {
+			fmt.Fprintf(o.Stdout, "    %-14s %s  %s compressed\n", pl.Platform, pl.Digest, bytesize.Format(pl.Size))
+		}
+	}
+	fmt.Fprintln(o.Stdout, "  summary: dist/release.json")
+}

@@ -1,0 +1,232 @@
+// Package launch runs mageship's engine for a Mage target. The engine
+// (github.com/mageship/mageship/engine, a module of its own) holds everything heavy:
+// the Docker client, go-containerregistry, BuildKit's command lines. It is built and
+// run with `go run` in its own module graph, at exactly the version of these targets,
+// so that none of its dependencies enter the module graph of the service that imports
+// the targets. The go command caches the built engine (Go 1.24+), so a run after the
+// first costs a cache lookup.
+package launch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/mageship/mageship"
+	"github.com/mageship/mageship/pkg/config"
+)
+
+// Module is the module path of the targets; the engine is EngineModule, a module
+// nested in the same repository and released at the same versions.
+const (
+	Module       = "github.com/mageship/mageship"
+	EngineModule = Module + "/engine"
+	enginePkg    = "/cmd/mageship"
+	protocol     = 1
+)
+
+// request is what the engine reads from stdin (engine/cmd/mageship).
+type request struct {
+	Protocol     int           `json:"protocol"`
+	Target       string        `json:"target"`
+	Args         []string      `json:"args"`
+	Config       config.Config `json:"config"`
+	Template     string        `json:"template"`
+	DockerIgnore string        `json:"dockerignore"`
+	Env          []string      `json:"env"`
+	Dir          string        `json:"dir"`
+	ErrorFile    string        `json:"error_file"`
+}
+
+// Run runs target with args in the engine and returns its error. The environment is
+// read here, once, and handed to the engine whole.
+func Run(ctx context.Context, target string, args ...string) error {
+	env := os.Environ()
+	dir, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	src, err := locate(ctx, dir, env)
+	if err != nil {
+		return err
+	}
+	errFile, err := os.CreateTemp("", "mageship-error-")
+	if err != nil {
+		return err
+	}
+	errFile.Close()
+	defer os.Remove(errFile.Name())
+	req := request{
+		Protocol: protocol, Target: target, Args: args, Config: config.Get(),
+		Template: mageship.DockerfileTemplate, DockerIgnore: mageship.DockerIgnore,
+		Env: env, Dir: dir, ErrorFile: errFile.Name(),
+	}
+	runErr := run(ctx, src.command(env), req)
+	if b, _ := os.ReadFile(errFile.Name()); len(b) > 0 {
+		return errors.New(string(b))
+	}
+	if runErr != nil {
+		return fmt.Errorf("running the mageship engine (%s): %w", src, runErr)
+	}
+	return nil
+}
+
+// source is where the engine's code comes from: a published version, or a directory
+// (a replace directive, or this repository itself).
+type source struct {
+	version string // module version, e.g. v1.2.3; empty when dir is set
+	path    string // module path of the targets (a replace may name a fork)
+	dir     string // the targets' module directory, holding engine/
+}
+
+func (s source) String() string {
+	if s.dir != "" {
+		return filepath.Join(s.dir, "engine")
+	}
+	return s.path + "/engine@" + s.version
+}
+
+// command is the go run that builds (or finds in the build cache) and starts the
+// engine. The go command runs with the Go settings that would steer it into the
+// service's module (GOFLAGS such as -mod=vendor, GOWORK, a cross GOOS/GOARCH)
+// cleared: the engine is built for this machine, in its own module. The engine gets
+// the untouched environment in the request.
+func (s source) command(env []string) *exec.Cmd {
+	var cmd *exec.Cmd
+	if s.dir != "" {
+		cmd = exec.Command("go", "run", "."+enginePkg)
+		cmd.Dir = filepath.Join(s.dir, "engine")
+	} else {
+		cmd = exec.Command("go", "run", s.path+"/engine"+enginePkg+"@"+s.version)
+	}
+	cmd.Env = goRunEnv(env)
+	return cmd
+}
+
+func goRunEnv(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "GOFLAGS", "GOWORK", "GOOS", "GOARCH", "GOARM", "GOAMD64", "GOARM64", "CGO_ENABLED":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, "GOWORK=off", "CGO_ENABLED=0")
+}
+
+// locate finds the engine matching these targets, from the build information of the
+// running magefile binary.
+func locate(ctx context.Context, dir string, env []string) (source, error) {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return source{}, errors.New("finding the mageship engine: the magefile binary has no build information; build it with module support (go tool mage)")
+	}
+	mod := &bi.Main
+	if bi.Main.Path != Module {
+		mod = nil
+		for _, d := range bi.Deps {
+			if d.Path == Module {
+				mod = d
+			}
+		}
+	}
+	if mod == nil {
+		return source{}, fmt.Errorf("finding the mageship engine: the magefile does not depend on %s; run go get %s", Module, Module)
+	}
+	if mod.Replace != nil {
+		mod = mod.Replace
+	}
+	if mod.Version != "" && mod.Version != "(devel)" {
+		return source{path: mod.Path, version: mod.Version}, nil
+	}
+	// A directory: a replace directive (relative to the service's go.mod) or this
+	// repository's own magefile.
+	modDir, err := goModDir(ctx, dir, env)
+	if err != nil {
+		return source{}, err
+	}
+	d := modDir
+	if mod != &bi.Main && !filepath.IsAbs(mod.Path) {
+		d = filepath.Join(modDir, mod.Path)
+	} else if mod != &bi.Main {
+		d = mod.Path
+	}
+	if _, err := os.Stat(filepath.Join(d, "engine", "go.mod")); err != nil {
+		return source{}, fmt.Errorf("finding the mageship engine: %s has no engine/go.mod; point the replace directive for %s at a checkout of the mageship repository", d, Module)
+	}
+	return source{dir: d}, nil
+}
+
+// goModDir is the directory of the service's go.mod.
+func goModDir(ctx context.Context, dir string, env []string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "env", "GOMOD")
+	cmd.Dir, cmd.Env = dir, env
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("finding the module's go.mod (go env GOMOD): %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("no go.mod in %s or above: run the targets from your module", dir)
+	}
+	return filepath.Dir(gomod), nil
+}
+
+// run starts cmd, writes req to its stdin and keeps stdin open until the engine ends
+// or ctx is done: closing it is how the engine learns to stop (the go command in
+// between would not pass a signal on). After that the engine gets waitDelay to clean
+// up before the go command is killed.
+func run(ctx context.Context, cmd *exec.Cmd, req request) error {
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return err
+	}
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	werr := json.NewEncoder(stdin).Encode(req)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-done:
+		}
+		stdin.Close()
+	}()
+	err = waitWithin(cmd, done, ctx, waitDelay)
+	if err == nil && werr != nil {
+		err = werr
+	}
+	return err
+}
+
+const waitDelay = 30 * time.Second
+
+// waitWithin waits for cmd; once ctx is done it allows delay before killing it.
+func waitWithin(cmd *exec.Cmd, done chan struct{}, ctx context.Context, delay time.Duration) error {
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait(); close(done) }()
+	select {
+	case err := <-exited:
+		return err
+	case <-ctx.Done():
+	}
+	select {
+	case err := <-exited:
+		return err
+	case <-time.After(delay):
+		_ = cmd.Process.Kill()
+		<-exited
+		return ctx.Err()
+	}
+}
