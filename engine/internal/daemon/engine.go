@@ -3,21 +3,18 @@ package daemon
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 
-	"github.com/docker/docker/api/types"
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/api/types/network"
-	"github.com/docker/docker/client"
-	"github.com/docker/docker/pkg/stdcopy"
-	"github.com/docker/go-connections/nat"
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/mageship/mageship/engine/internal/platform"
@@ -26,16 +23,16 @@ import (
 // Client is the part of the Docker client the engine calls: the seam for tests and
 // for callers that already hold a client.
 type Client interface {
-	Ping(ctx context.Context) (types.Ping, error)
-	ServerVersion(ctx context.Context) (types.Version, error)
-	ImageInspect(ctx context.Context, ref string, opts ...client.ImageInspectOption) (image.InspectResponse, error)
-	ImagePull(ctx context.Context, ref string, o image.PullOptions) (io.ReadCloser, error)
-	ImageRemove(ctx context.Context, ref string, o image.RemoveOptions) ([]image.DeleteResponse, error)
-	ContainerCreate(ctx context.Context, c *container.Config, h *container.HostConfig, n *network.NetworkingConfig, p *ocispec.Platform, name string) (container.CreateResponse, error)
-	ContainerStart(ctx context.Context, id string, o container.StartOptions) error
-	ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error)
-	ContainerLogs(ctx context.Context, id string, o container.LogsOptions) (io.ReadCloser, error)
-	ContainerRemove(ctx context.Context, id string, o container.RemoveOptions) error
+	Ping(ctx context.Context, o client.PingOptions) (client.PingResult, error)
+	ServerVersion(ctx context.Context, o client.ServerVersionOptions) (client.ServerVersionResult, error)
+	ImageInspect(ctx context.Context, ref string, opts ...client.ImageInspectOption) (client.ImageInspectResult, error)
+	ImagePull(ctx context.Context, ref string, o client.ImagePullOptions) (client.ImagePullResponse, error)
+	ImageRemove(ctx context.Context, ref string, o client.ImageRemoveOptions) (client.ImageRemoveResult, error)
+	ContainerCreate(ctx context.Context, o client.ContainerCreateOptions) (client.ContainerCreateResult, error)
+	ContainerStart(ctx context.Context, id string, o client.ContainerStartOptions) (client.ContainerStartResult, error)
+	ContainerInspect(ctx context.Context, id string, o client.ContainerInspectOptions) (client.ContainerInspectResult, error)
+	ContainerLogs(ctx context.Context, id string, o client.ContainerLogsOptions) (client.ContainerLogsResult, error)
+	ContainerRemove(ctx context.Context, id string, o client.ContainerRemoveOptions) (client.ContainerRemoveResult, error)
 }
 
 // Engine is a Docker engine that answered a ping.
@@ -46,9 +43,11 @@ type Engine struct {
 }
 
 // New connects to the engine named by the environment (DOCKER_HOST, or the default
-// socket), negotiates the API version, and pings it.
+// socket), negotiates the API version, and pings it. The client negotiates by default
+// (down to API 1.40, so Docker 20.10's 1.41 works); DOCKER_API_VERSION, when set,
+// fixes the version instead, as with the docker CLI.
 func New(ctx context.Context) (*Engine, error) {
-	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	c, err := client.New(client.FromEnv)
 	if err != nil {
 		return nil, fmt.Errorf("creating Docker client: %w", err)
 	}
@@ -61,9 +60,10 @@ func New(ctx context.Context) (*Engine, error) {
 	return e, nil
 }
 
-// WithClient wraps an existing client after pinging it.
+// WithClient wraps an existing client after pinging it; the ping negotiates the API
+// version unless the client was given a fixed one.
 func WithClient(ctx context.Context, c Client) (*Engine, error) {
-	p, err := c.Ping(ctx)
+	p, err := c.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func WithClient(ctx context.Context, c Client) (*Engine, error) {
 
 // Version is the engine's version and API version, e.g. "20.10.24", "1.41".
 func (e *Engine) Version(ctx context.Context) (string, string, error) {
-	v, err := e.c.ServerVersion(ctx)
+	v, err := e.c.ServerVersion(ctx, client.ServerVersionOptions{})
 	if err != nil {
 		return "", "", fmt.Errorf("asking the Docker engine for its version: %w", err)
 	}
@@ -94,7 +94,7 @@ type Image struct {
 func (e *Engine) Inspect(ctx context.Context, ref string) (Image, error) {
 	r, err := e.c.ImageInspect(ctx, ref)
 	if err != nil {
-		if client.IsErrNotFound(err) {
+		if cerrdefs.IsNotFound(err) {
 			return Image{}, fmt.Errorf("image %s is not in the local Docker engine: build it with mage image", ref)
 		}
 		return Image{}, fmt.Errorf("inspecting image %s: %w", ref, err)
@@ -113,7 +113,7 @@ func (e *Engine) Inspect(ctx context.Context, ref string) (Image, error) {
 
 // Untag removes the tag ref from the engine (the image goes when no other tag holds it).
 func (e *Engine) Untag(ctx context.Context, ref string) error {
-	if _, err := e.c.ImageRemove(ctx, ref, image.RemoveOptions{}); err != nil {
+	if _, err := e.c.ImageRemove(ctx, ref, client.ImageRemoveOptions{}); err != nil {
 		return fmt.Errorf("removing %s from the engine: %w", ref, err)
 	}
 	return nil
@@ -128,29 +128,35 @@ type Container struct {
 // Start runs ref for platform p with port published on a free loopback port.
 // The caller must Remove it.
 func (e *Engine) Start(ctx context.Context, ref string, p platform.Platform, port int) (Container, error) {
-	cport := nat.Port(strconv.Itoa(port) + "/tcp")
-	cfg := &container.Config{Image: ref, ExposedPorts: nat.PortSet{cport: {}}}
-	host := &container.HostConfig{PortBindings: nat.PortMap{cport: {{HostIP: "127.0.0.1"}}}}
-	plat := &ocispec.Platform{OS: p.OS, Architecture: p.Arch, Variant: p.Variant}
-	created, err := e.c.ContainerCreate(ctx, cfg, host, nil, plat, "")
-	if err != nil && (client.IsErrNotFound(err) || strings.Contains(err.Error(), "does not match the specified platform")) {
+	cport, err := network.ParsePort(strconv.Itoa(port) + "/tcp")
+	if err != nil {
+		return Container{}, fmt.Errorf("running a container of %s for %s: %w", ref, p, err)
+	}
+	opts := client.ContainerCreateOptions{
+		Config:     &container.Config{Image: ref, ExposedPorts: network.PortSet{cport: {}}},
+		HostConfig: &container.HostConfig{PortBindings: network.PortMap{cport: {{HostIP: netip.AddrFrom4([4]byte{127, 0, 0, 1})}}}},
+		Platform:   &ocispec.Platform{OS: p.OS, Architecture: p.Arch, Variant: p.Variant},
+	}
+	created, err := e.c.ContainerCreate(ctx, opts)
+	if err != nil && (cerrdefs.IsNotFound(err) || strings.Contains(err.Error(), "does not match the specified platform")) {
 		// Like docker run: pull the image for the platform, then create again.
 		if perr := e.pull(ctx, ref, p); perr != nil {
 			return Container{}, perr
 		}
-		created, err = e.c.ContainerCreate(ctx, cfg, host, nil, plat, "")
+		created, err = e.c.ContainerCreate(ctx, opts)
 	}
 	if err != nil {
 		return Container{}, fmt.Errorf("creating a container of %s for %s: %w", ref, p, err)
 	}
 	c := Container{ID: created.ID}
-	if err := e.c.ContainerStart(ctx, c.ID, container.StartOptions{}); err != nil {
+	if _, err := e.c.ContainerStart(ctx, c.ID, client.ContainerStartOptions{}); err != nil {
 		return c, fmt.Errorf("starting a container of %s for %s: %w", ref, p, err)
 	}
-	info, err := e.c.ContainerInspect(ctx, c.ID)
+	res, err := e.c.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
 	if err != nil {
 		return c, fmt.Errorf("inspecting container %s: %w", short(c.ID), err)
 	}
+	info := res.Container
 	if info.NetworkSettings == nil || len(info.NetworkSettings.Ports[cport]) == 0 {
 		return c, fmt.Errorf("container %s of %s publishes no port for %s", short(c.ID), ref, cport)
 	}
@@ -161,33 +167,27 @@ func (e *Engine) Start(ctx context.Context, ref string, p platform.Platform, por
 
 // pull fetches ref for platform p into the engine.
 func (e *Engine) pull(ctx context.Context, ref string, p platform.Platform) error {
-	rc, err := e.c.ImagePull(ctx, ref, image.PullOptions{Platform: p.String()})
+	plat := ocispec.Platform{OS: p.OS, Architecture: p.Arch, Variant: p.Variant}
+	rc, err := e.c.ImagePull(ctx, ref, client.ImagePullOptions{Platforms: []ocispec.Platform{plat}})
 	if err != nil {
 		return fmt.Errorf("pulling %s for %s: %w", ref, p, err)
 	}
 	defer rc.Close()
-	dec := json.NewDecoder(rc)
-	for {
-		var msg struct {
-			Error string `json:"error"`
-		}
-		if err := dec.Decode(&msg); err == io.EOF {
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("pulling %s for %s: %w", ref, p, err)
-		}
-		if msg.Error != "" {
-			return fmt.Errorf("pulling %s for %s: %s", ref, p, msg.Error)
-		}
+	// Wait reads the progress stream to its end and returns the first error the
+	// engine reports in it.
+	if err := rc.Wait(ctx); err != nil {
+		return fmt.Errorf("pulling %s for %s: %w", ref, p, err)
 	}
+	return nil
 }
 
 // Running says whether the container is still running, and its exit code if not.
 func (e *Engine) Running(ctx context.Context, id string) (bool, int, error) {
-	info, err := e.c.ContainerInspect(ctx, id)
+	res, err := e.c.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
 		return false, 0, err
 	}
+	info := res.Container
 	if info.State == nil {
 		return false, 0, errors.New("container has no state")
 	}
@@ -196,7 +196,7 @@ func (e *Engine) Running(ctx context.Context, id string) (bool, int, error) {
 
 // Logs returns the container's stdout and stderr.
 func (e *Engine) Logs(ctx context.Context, id string) (string, error) {
-	rc, err := e.c.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true})
+	rc, err := e.c.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
 	if err != nil {
 		return "", fmt.Errorf("reading logs of container %s: %w", short(id), err)
 	}
@@ -211,7 +211,8 @@ func (e *Engine) Logs(ctx context.Context, id string) (string, error) {
 // Remove stops and removes the container; it uses a fresh context so that cleanup
 // still happens after the caller's context is cancelled.
 func (e *Engine) Remove(id string) error {
-	return e.c.ContainerRemove(context.Background(), id, container.RemoveOptions{Force: true})
+	_, err := e.c.ContainerRemove(context.Background(), id, client.ContainerRemoveOptions{Force: true})
+	return err
 }
 
 func short(id string) string {
