@@ -36,6 +36,17 @@ const (
 	EnvDistrolessImage = "MAGESHIP_DISTROLESS_IMAGE"
 	EnvBuilder         = "BUILDX_BUILDER"
 	EnvTemplate        = "MAGESHIP_TEMPLATE"
+	EnvBuild           = "MAGESHIP_BUILD"
+)
+
+// Where go build runs (Config.Build, MAGESHIP_BUILD).
+const (
+	// BuildHost compiles on the machine mage runs on, with its Go caches, and has
+	// BuildKit only assemble the images from the binaries. The default.
+	BuildHost = "host"
+	// BuildContainer compiles inside BuildKit, in a build stage on $BUILDPLATFORM: the
+	// Dockerfile that mage dockerfile ejects.
+	BuildContainer = "container"
 )
 
 // Config is what the magefile set with config.Set (github.com/mageship/mageship/pkg/config),
@@ -44,6 +55,7 @@ const (
 type Config struct {
 	Images          []Image
 	Platforms       []string // release platforms; default linux/amd64, linux/arm64
+	Build           string   // where go build runs: BuildHost (default) or BuildContainer
 	BuilderImage    string   // Go builder image; default golang:<go.mod major.minor>-alpine
 	RuntimeImage    string   // production base for images that set no Runtime; default scratch
 	DebugImage      string   // debug base; default alpine:3.22
@@ -74,6 +86,7 @@ type Resolved struct {
 	Project      project.Project
 	Images       []ResolvedImage
 	Platforms    []platform.Platform
+	Build        string // BuildHost or BuildContainer
 	BuilderImage string
 	DebugImage   string
 	Builder      string // empty: let buildx choose (BUILDX_BUILDER or its current builder)
@@ -112,6 +125,11 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 		return Resolved{}, fmt.Errorf("%w (from %s or Config.Platforms)", err, EnvPlatforms)
 	}
 
+	switch r.Build = pick(getenv(EnvBuild), c.Build, BuildHost); r.Build {
+	case BuildHost, BuildContainer:
+	default:
+		return Resolved{}, fmt.Errorf("unknown build path %q (from %s or Config.Build): use %s (compile on this machine, the default) or %s (compile inside BuildKit)", r.Build, EnvBuild, BuildHost, BuildContainer)
+	}
 	r.BuilderImage = pick(getenv(EnvBuilderImage), c.BuilderImage, "golang:"+p.MinorGo()+"-alpine")
 	if p.GoVersion == "" && r.BuilderImage == "golang:-alpine" {
 		return Resolved{}, fmt.Errorf("go.mod has no go directive: add one (go mod edit -go=1.26) or set %s", EnvBuilderImage)

@@ -29,6 +29,7 @@ func TestResolveDefaults(t *testing.T) {
 	want := Resolved{
 		Project:      hello,
 		Platforms:    []platform.Platform{{OS: "linux", Arch: "amd64"}, {OS: "linux", Arch: "arm64"}},
+		Build:        BuildHost,
 		BuilderImage: "golang:1.26-alpine",
 		DebugImage:   "alpine:3.22",
 		Source:       "https://github.com/acme/hello",
@@ -50,6 +51,7 @@ func TestPrecedence(t *testing.T) {
 		BuilderImage: "mirror.local/golang:1.26-alpine",
 		DebugImage:   "mirror.local/alpine:3.22",
 		Builder:      "ci",
+		Build:        BuildContainer,
 	}
 	for _, tc := range []struct {
 		name  string
@@ -61,17 +63,17 @@ func TestPrecedence(t *testing.T) {
 			if img.Name != "ghcr.io/acme/hello" || img.RuntimeImage != DefaultDistrolessImage || !img.NameSet {
 				t.Errorf("image = %+v", img)
 			}
-			if platform.Strings(r.Platforms) != "linux/arm64" || r.BuilderImage != "mirror.local/golang:1.26-alpine" || r.Builder != "ci" {
+			if platform.Strings(r.Platforms) != "linux/arm64" || r.BuilderImage != "mirror.local/golang:1.26-alpine" || r.Builder != "ci" || r.Build != BuildContainer {
 				t.Errorf("resolved = %+v", r)
 			}
 		}},
 		{"env over code", env(EnvImage, "localhost:5000/hello", EnvPlatforms, "linux/amd64", EnvBuilderImage, "b:1", EnvDebugImage, "d:1",
-			EnvDistrolessImage, "localhost:5000/distroless:nonroot", EnvBuilder, "other"), func(t *testing.T, r Resolved) {
+			EnvDistrolessImage, "localhost:5000/distroless:nonroot", EnvBuilder, "other", EnvBuild, "host"), func(t *testing.T, r Resolved) {
 			img := r.Images[0]
 			if img.Name != "localhost:5000/hello" || img.RuntimeImage != "localhost:5000/distroless:nonroot" {
 				t.Errorf("image = %+v", img)
 			}
-			if platform.Strings(r.Platforms) != "linux/amd64" || r.BuilderImage != "b:1" || r.DebugImage != "d:1" || r.Builder != "" {
+			if platform.Strings(r.Platforms) != "linux/amd64" || r.BuilderImage != "b:1" || r.DebugImage != "d:1" || r.Builder != "" || r.Build != BuildHost {
 				t.Errorf("resolved = %+v", r)
 			}
 		}},
@@ -125,6 +127,7 @@ func TestResolveErrors(t *testing.T) {
 		{"uppercase repository", hello, Config{Images: []Image{{Name: "ghcr.io/Acme/hello"}}}, env(), "invalid image repository \"ghcr.io/Acme/hello\""},
 		{"ambiguous main", two, Config{}, env(), "several main packages (./cmd/a, ./cmd/b)"},
 		{"missing main", none, Config{}, env(), "no main package in /src/hello"},
+		{"unknown build path", hello, Config{}, env(EnvBuild, "qemu"), `unknown build path "qemu" (from MAGESHIP_BUILD or Config.Build): use host`},
 		{"duplicate names", two, Config{Images: []Image{{Main: "./cmd/a", Name: "x"}, {Main: "./cmd/b", Name: "x"}}}, env(), `images 1 and 2 are both named "x"`},
 		{"env image for several images collides", two, Config{Images: []Image{{Main: "./cmd/a", Name: "r/one/x"}, {Main: "./cmd/b", Name: "r/two/x"}}}, env(EnvImage, "localhost:5000/p"), `both named "localhost:5000/p/x"`},
 	} {

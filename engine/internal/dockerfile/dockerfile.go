@@ -15,6 +15,7 @@ const Scratch = "scratch"
 
 // Data is what the template is rendered from: one binary, one image.
 type Data struct {
+	Prebuilt     bool     // the host build path: the binaries are in the build context, <os>_<arch>[_<variant>]/<Binary>
 	BuilderImage string   // Go toolchain image the build stage runs on, e.g. golang:1.26-alpine
 	RuntimeImage string   // production base: "scratch" or an image such as gcr.io/distroless/static-debian12:nonroot
 	DebugImage   string   // debug base with a shell, e.g. alpine:3.22
@@ -159,6 +160,7 @@ func Render(t *template.Template, d Data) (string, error) {
 // template naming a field that does not exist.
 func (d Data) fields() map[string]any {
 	return map[string]any{
+		"Prebuilt":     d.Prebuilt,
 		"BuilderImage": d.BuilderImage,
 		"RuntimeImage": d.RuntimeImage,
 		"DebugImage":   d.DebugImage,

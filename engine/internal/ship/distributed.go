@@ -49,6 +49,9 @@ func ReleasePlatform(ctx context.Context, p string, o Options) ([]PlatformDigest
 	if err := preflight(ctx, rp.r, []platform.Platform{plat}, rp.steps[0].spec.Build.Provenance, o.Stderr); err != nil {
 		return nil, err
 	}
+	if err := rp.compile(ctx, o); err != nil {
+		return nil, err
+	}
 	dir := filepath.Join(rp.r.Project.Dir, DigestsDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err

@@ -31,14 +31,19 @@ func preflight(ctx context.Context, r config.Resolved, plats []platform.Platform
 			return err
 		}
 	}
-	if err := checkGoVersion(r); err != nil {
-		return err
+	if r.Build == config.BuildContainer {
+		if err := checkGoVersion(r); err != nil {
+			return err
+		}
 	}
 	if err := checkBuilder(ctx, r.Builder, plats, attest); err != nil {
 		return err
 	}
 	if err := checkBases(ctx, r, plats); err != nil {
 		return err
+	}
+	if r.Build == config.BuildHost {
+		return nil // the build context holds the binaries, never the source
 	}
 	return auditContext(r, stderr)
 }
@@ -120,7 +125,10 @@ func noAttestations(b buildx.Builder) string {
 
 // checkBases checks that every base image exists and has every platform it is used for.
 func checkBases(ctx context.Context, r config.Resolved, plats []platform.Platform) error {
-	need := map[string][]platform.Platform{r.BuilderImage: {platform.Host()}, r.DebugImage: plats}
+	need := map[string][]platform.Platform{r.DebugImage: plats}
+	if r.Build == config.BuildContainer {
+		need[r.BuilderImage] = []platform.Platform{platform.Host()}
+	}
 	for _, img := range r.Images {
 		if img.RuntimeImage != dockerfile.Scratch {
 			need[img.RuntimeImage] = plats

@@ -53,7 +53,7 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	e := env{getenv: o.Getenv, goEnv: goEnv(ctx, o.Getenv), netrc: netrc(o.Getenv)}
+	e := newEnv(ctx, r, o.Getenv)
 
 	var specs []Spec
 	for _, img := range r.Images {
@@ -64,6 +64,11 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 		specs = append(specs, s)
 	}
 
+	if r.Build == config.BuildHost {
+		if err := compile(ctx, r, info, []platform.Platform{host}, dir, o.Stderr); err != nil {
+			return nil, err
+		}
+	}
 	var out []Loaded
 	for _, s := range specs {
 		if err := s.write(); err != nil {

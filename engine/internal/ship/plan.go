@@ -123,6 +123,15 @@ type env struct {
 	netrc  string
 }
 
+// newEnv reads what the build of r needs from outside. The host path hands BuildKit
+// no Go settings and no .netrc: it compiles nothing there.
+func newEnv(ctx context.Context, r config.Resolved, getenv func(string) string) env {
+	if r.Build == config.BuildHost {
+		return env{getenv: getenv}
+	}
+	return env{getenv: getenv, goEnv: goEnv(ctx, getenv), netrc: netrc(getenv)}
+}
+
 // spec computes the build of one variant of one image. The Dockerfile and metadata
 // paths are under dir, which the caller creates and removes.
 func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.Info, plats []platform.Platform, out buildx.Output, tags []string, dir string, e env) (Spec, error) {
@@ -145,7 +154,9 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 		written[i] = rp.Path
 	}
 	work, dirs := dockerfile.Layout(r.Project.Dir, written)
+	host := r.Build == config.BuildHost
 	data := dockerfile.Data{
+		Prebuilt:     host,
 		BuilderImage: r.BuilderImage,
 		RuntimeImage: img.RuntimeImage,
 		DebugImage:   r.DebugImage,
@@ -160,7 +171,7 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 		WorkDir:      work,
 	}
 	contexts := map[string]string{}
-	if !r.Project.Vendor {
+	if !r.Project.Vendor && !host {
 		for i, d := range dirs {
 			c := "gomod-replace-" + strconv.Itoa(i+1)
 			data.Replaces = append(data.Replaces, dockerfile.Replace{Context: c, Dir: d})
@@ -172,7 +183,11 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 		return Spec{}, err
 	}
 	s := Spec{Image: img, Variant: v, Dockerfile: text}
-	if _, err := os.Stat(filepath.Join(r.Project.Dir, ".dockerignore")); err != nil {
+	context := r.Project.Dir
+	if host {
+		// The context is the folder of prebuilt binaries: the source never enters it.
+		context = hostContext(dir, img)
+	} else if _, err := os.Stat(filepath.Join(r.Project.Dir, ".dockerignore")); err != nil {
 		s.Ignore = r.DefaultIgnore
 	}
 	base := img.Binary + "-" + v.String()
@@ -180,12 +195,14 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 	if !info.Created.IsZero() {
 		args["CREATED"] = info.Created.UTC().Format(time.RFC3339)
 	}
-	for k, val := range e.goEnv {
-		args[k] = val
+	if !host {
+		for k, val := range e.goEnv {
+			args[k] = val
+		}
 	}
 	s.Build = buildx.Build{
 		Builder:      r.Builder,
-		Context:      r.Project.Dir,
+		Context:      context,
 		Dockerfile:   filepath.Join(dir, base+".Dockerfile"),
 		Target:       v.target(),
 		Platforms:    plats,
@@ -202,7 +219,7 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 	if c := e.getenv(EnvCacheTo); c != "" {
 		s.Build.CacheTo = []string{strings.ReplaceAll(c, "{name}", base)}
 	}
-	if e.netrc != "" {
+	if e.netrc != "" && !host {
 		s.Build.Secrets = []buildx.Secret{{ID: "netrc", Src: e.netrc}}
 	}
 	return s, nil

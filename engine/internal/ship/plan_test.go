@@ -68,34 +68,59 @@ func TestSpecArgs(t *testing.T) {
 		{"release-production", Production, []platform.Platform{amd64, arm64}, buildx.Output{Kind: buildx.OutputPushByDigest, Repository: "registry.example.com/acme/hello"}, nil},
 		{"release-debug", Debug, []platform.Platform{amd64, arm64}, buildx.Output{Kind: buildx.OutputPushByDigest, Repository: "registry.example.com/acme/hello"}, nil},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s, err := spec(r, r.Images[0], tc.v, info, tc.plats, tc.out, tc.tags, "/tmp/mageship-x", e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			args, err := s.Build.Args()
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := strings.ReplaceAll(strings.Join(args, "\n")+"\n", dir, "$TMP")
-			golden := filepath.Join("testdata", tc.name+".args")
-			if *update {
-				os.WriteFile(golden, []byte(got), 0o644)
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (go test ./pkg/ship -update creates it)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("buildx argv (-want +got):\n%s", diff)
-			}
-			if !strings.Contains(s.Dockerfile, "WORKDIR /src/examples/hello") || !strings.Contains(s.Dockerfile, "COPY --from=gomod-replace-1 go.mod go.sum* /src/") {
-				t.Errorf("the Dockerfile does not place the module and its replacement:\n%s", s.Dockerfile)
-			}
-			if s.Ignore == "" {
-				t.Error("a module without a .dockerignore must get mageship's default beside the Dockerfile")
-			}
-		})
+		for _, build := range []string{config.BuildContainer, config.BuildHost} {
+			t.Run(build+"-"+tc.name, func(t *testing.T) {
+				r := r
+				r.Build = build
+				s, err := spec(r, r.Images[0], tc.v, info, tc.plats, tc.out, tc.tags, "/tmp/mageship-x", e)
+				if err != nil {
+					t.Fatal(err)
+				}
+				args, err := s.Build.Args()
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := strings.ReplaceAll(strings.Join(args, "\n")+"\n", dir, "$TMP")
+				golden := filepath.Join("testdata", build+"-"+tc.name+".args")
+				if *update {
+					os.WriteFile(golden, []byte(got), 0o644)
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (go test ./pkg/ship -update creates it)", err)
+				}
+				if diff := cmp.Diff(string(want), got); diff != "" {
+					t.Errorf("buildx argv (-want +got):\n%s", diff)
+				}
+				if build == config.BuildHost {
+					// The host path: no RUN, no Go image, the binary copied from the context.
+					var instructions []string
+					for _, l := range strings.Split(s.Dockerfile, "\n") {
+						if !strings.HasPrefix(strings.TrimSpace(l), "#") {
+							instructions = append(instructions, l)
+						}
+					}
+					for _, bad := range []string{"RUN ", "golang:", "go build", "--mount"} {
+						if strings.Contains(strings.Join(instructions, "\n"), bad) {
+							t.Errorf("the host path's Dockerfile contains %q:\n%s", bad, s.Dockerfile)
+						}
+					}
+					if !strings.Contains(s.Dockerfile, "COPY ${TARGETOS}_${TARGETARCH}${TARGETVARIANT:+_}${TARGETVARIANT}/hello /out/usr/local/bin/hello") {
+						t.Errorf("the host path's Dockerfile does not copy the prebuilt binary:\n%s", s.Dockerfile)
+					}
+					if s.Ignore != "" || s.Build.Context != hostContext("/tmp/mageship-x", r.Images[0]) {
+						t.Errorf("the host path's context must be the folder of binaries with no .dockerignore; got %s, ignore %q", s.Build.Context, s.Ignore)
+					}
+					return
+				}
+				if !strings.Contains(s.Dockerfile, "WORKDIR /src/examples/hello") || !strings.Contains(s.Dockerfile, "COPY --from=gomod-replace-1 go.mod go.sum* /src/") {
+					t.Errorf("the Dockerfile does not place the module and its replacement:\n%s", s.Dockerfile)
+				}
+				if s.Ignore == "" {
+					t.Error("a module without a .dockerignore must get mageship's default beside the Dockerfile")
+				}
+			})
+		}
 	}
 }
 

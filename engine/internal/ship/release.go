@@ -92,6 +92,9 @@ func Release(ctx context.Context, o Options) (ReleaseSummary, error) {
 		return ReleaseSummary{}, err
 	}
 
+	if err := rp.compile(ctx, o); err != nil {
+		return ReleaseSummary{}, fmt.Errorf("%w (no tag was moved)", err)
+	}
 	// Build and push by digest, all variants at once: they share the build stage,
 	// which BuildKit runs once for both.
 	if err := rp.runAll(ctx, o); err != nil {
@@ -111,7 +114,8 @@ func Release(ctx context.Context, o Options) (ReleaseSummary, error) {
 type releasePlan struct {
 	r     config.Resolved
 	info  version.Info
-	dir   string // temporary: rendered Dockerfiles and metadata files
+	plats []platform.Platform
+	dir   string // temporary: rendered Dockerfiles, metadata files, the host path's build contexts
 	steps []*releaseStep
 }
 
@@ -142,8 +146,8 @@ func planRelease(ctx context.Context, o Options, plats []platform.Platform) (*re
 	if err != nil {
 		return nil, err
 	}
-	e := env{getenv: o.Getenv, goEnv: goEnv(ctx, o.Getenv), netrc: netrc(o.Getenv)}
-	rp := &releasePlan{r: r, info: info, dir: dir}
+	e := newEnv(ctx, r, o.Getenv)
+	rp := &releasePlan{r: r, info: info, plats: plats, dir: dir}
 	for _, img := range r.Images {
 		for _, v := range []Variant{Production, Debug} {
 			tags, err := variantTags(v, info.Tags)
@@ -165,6 +169,14 @@ func planRelease(ctx context.Context, o Options, plats []platform.Platform) (*re
 		}
 	}
 	return rp, nil
+}
+
+// compile runs the host path's go builds (nothing on the container path).
+func (rp *releasePlan) compile(ctx context.Context, o Options) error {
+	if rp.r.Build != config.BuildHost {
+		return nil
+	}
+	return compile(ctx, rp.r, rp.info, rp.plats, rp.dir, o.Stderr)
 }
 
 // checkPush asks each registry, before anything is built, whether the credentials

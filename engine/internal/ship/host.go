@@ -1,0 +1,90 @@
+package ship
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/mageship/mageship/engine/internal/config"
+	"github.com/mageship/mageship/engine/internal/gobuild"
+	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/version"
+)
+
+// The host build path compiles every binary on this machine, with its GOCACHE and
+// GOMODCACHE (which CI systems restore between jobs, unlike BuildKit's cache mounts),
+// into one small build context per image; BuildKit then only assembles the images
+// from it, with no RUN step and no Go image.
+
+// passwd and group name the users the images run as (root, nobody, nonroot).
+const (
+	passwd = "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n"
+	group  = "root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n"
+)
+
+// hostContext is the build context of img on the host build path, under dir.
+func hostContext(dir string, img config.ResolvedImage) string {
+	return filepath.Join(dir, "context-"+img.Binary)
+}
+
+// hostBuilds computes the go builds of the host path: every image for every platform,
+// each into its image's build context as <os>_<arch>[_<variant>]/<binary>.
+func hostBuilds(r config.Resolved, info version.Info, plats []platform.Platform, dir string) []gobuild.Build {
+	var builds []gobuild.Build
+	for _, img := range r.Images {
+		for _, p := range plats {
+			builds = append(builds, gobuild.Build{
+				Dir: r.Project.Dir, Main: img.Main, Platform: p,
+				Output:     filepath.Join(hostContext(dir, img), p.Dir(), img.Binary),
+				VersionVar: img.VersionVar, Version: info.Version, Tags: img.Tags, Mod: gobuild.VendorMode(r.Project.Dir),
+			})
+		}
+	}
+	return builds
+}
+
+// compile runs the host path's builds in parallel and puts beside each image's
+// binaries the files its images need: Go's zoneinfo.zip (from the Go that compiled
+// them), passwd and group. The CA bundle comes from the debug base, in the Dockerfile.
+func compile(ctx context.Context, r config.Resolved, info version.Info, plats []platform.Platform, dir string, out io.Writer) error {
+	start := time.Now()
+	builds := hostBuilds(r, info, plats, dir)
+	if err := gobuild.All(ctx, builds); err != nil {
+		return err
+	}
+	zoneinfo, err := goZoneinfo(ctx, r.Project.Dir)
+	if err != nil {
+		return err
+	}
+	for _, img := range r.Images {
+		c := hostContext(dir, img)
+		for name, data := range map[string][]byte{"zoneinfo.zip": zoneinfo, "passwd": []byte(passwd), "group": []byte(group)} {
+			if err := os.WriteFile(filepath.Join(c, name), data, 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	fmt.Fprintf(out, "compiled %d binaries on this machine (%s) in %.1fs\n", len(builds), platform.Strings(plats), time.Since(start).Seconds())
+	return nil
+}
+
+// goZoneinfo reads lib/time/zoneinfo.zip of the Go toolchain that builds the module
+// in dir (go env GOROOT there honours a toolchain line).
+func goZoneinfo(ctx context.Context, dir string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "go", "env", "GOROOT")
+	cmd.Dir = dir
+	b, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("finding Go's zoneinfo.zip (go env GOROOT): %w", err)
+	}
+	z, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(b)), "lib", "time", "zoneinfo.zip"))
+	if err != nil {
+		return nil, fmt.Errorf("reading Go's zoneinfo.zip: %w; the images need it for time zones", err)
+	}
+	return z, nil
+}
