@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -65,16 +66,44 @@ func checkProduction(t *testing.T, img imagefsImage, binaryName string, p platfo
 	return entries["/usr/local/bin/"+binaryName].SHA256
 }
 
+// buildPaths are mageship's two build paths, as MAGESHIP_BUILD names them.
+var buildPaths = []string{"host", "container"}
+
+// TestHelloImage builds, verifies and runs the production and debug images of hello
+// on both build paths.
 func TestHelloImage(t *testing.T) {
+	for _, build := range buildPaths {
+		t.Run(build, func(t *testing.T) { testHelloImage(t, build) })
+	}
+}
+
+func testHelloImage(t *testing.T, build string) {
 	vars := rigtest.Env(t)
 	ctx := t.Context()
 	dir := rigtest.Example(t, "hello")
 	rigtest.Git(t, dir, "tag", "v1.4.2")
-	out := rigtest.Mage(t, dir, vars, nil, "image")
+	env := []string{"MAGESHIP_BUILD=" + build}
+	if build == "host" {
+		// The host path never needs a Go image: name one that does not exist.
+		env = append(env, "MAGESHIP_BUILDER_IMAGE="+vars["MAGESHIP_RIG_REGISTRY"]+"/nowhere/golang:0-alpine")
+	}
+	out := rigtest.Mage(t, dir, vars, env, "image")
 	if !strings.Contains(out, "built hello:1.4.2 (production, linux/amd64)") {
 		t.Errorf("mage image printed:\n%s", out)
 	}
-	rigtest.Mage(t, dir, vars, nil, "image:debug")
+	out += rigtest.Mage(t, dir, vars, env, "image:debug")
+	if build == "host" {
+		// BuildKit's plain progress names every step it runs, e.g. "[build 3/5] RUN ...".
+		if m := regexp.MustCompile(`(?m)^#\d+ \[[^\]]*\] RUN .*$`).FindString(out); m != "" {
+			t.Errorf("the host path ran a RUN step in BuildKit: %s", m)
+		}
+		if strings.Contains(out, "nowhere/golang") {
+			t.Errorf("the host path touched the builder image:\n%s", out)
+		}
+		if !strings.Contains(out, "compiled 1 binaries on this machine (linux/amd64)") {
+			t.Errorf("the host path did not say it compiled on the host:\n%s", out)
+		}
+	}
 	host := platform.Host()
 
 	eng, err := daemon.New(ctx)
@@ -159,7 +188,15 @@ func runHealthz(t *testing.T, eng *daemon.Engine, ref string, p platform.Platfor
 	return body
 }
 
+// TestHelloRelease releases hello on both build paths and checks the registry: tags,
+// platforms, files, identical binaries, and /healthz on amd64 and arm64 (emulated).
 func TestHelloRelease(t *testing.T) {
+	for _, build := range buildPaths {
+		t.Run(build, func(t *testing.T) { testHelloRelease(t, build) })
+	}
+}
+
+func testHelloRelease(t *testing.T, build string) {
 	vars := rigtest.Env(t)
 	ctx := t.Context()
 	dir := rigtest.Example(t, "hello")
@@ -172,7 +209,7 @@ func TestHelloRelease(t *testing.T) {
 	rigtest.Git(t, dir, "tag", "v1.1.0")
 	repo := fmt.Sprintf("%s/it/hello-%d", vars["MAGESHIP_RIG_REGISTRY"], time.Now().UnixNano())
 
-	out := rigtest.Mage(t, dir, vars, []string{"MAGESHIP_IMAGE=" + repo}, "release")
+	out := rigtest.Mage(t, dir, vars, []string{"MAGESHIP_IMAGE=" + repo, "MAGESHIP_BUILD=" + build}, "release")
 	t.Logf("mage release:\n%s", tailLines(out, 12))
 
 	var sum ship.ReleaseSummary
@@ -217,6 +254,10 @@ func TestHelloRelease(t *testing.T) {
 		t.Errorf("index platforms %v, attestations %d; want linux/amd64, linux/arm64 and none", plats, idx.Attestations)
 	}
 
+	// mage binaries of the same commit gives the same bytes as the images hold.
+	rigtest.Mage(t, dir, vars, nil, "binaries")
+	binarySums := readSums(t, filepath.Join(dir, "dist", "SHA256SUMS"))
+
 	eng, err := daemon.New(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -238,6 +279,9 @@ func TestHelloRelease(t *testing.T) {
 		if dentries["/usr/local/bin/hello"].SHA256 != prodSum {
 			t.Errorf("%s: debug binary differs from production", m.Platform)
 		}
+		if want := binarySums[m.Platform.Dir()+"/hello"]; prodSum != want {
+			t.Errorf("%s: the released binary's sha256 %s differs from mage binaries' %s", m.Platform, prodSum, want)
+		}
 		if body := runHealthz(t, eng, repo+"@"+m.Digest, m.Platform, 8080); body != "ok 1.1.0\n" {
 			t.Errorf("%s /healthz = %q", m.Platform, body)
 		}
@@ -246,6 +290,22 @@ func TestHelloRelease(t *testing.T) {
 	if !strings.HasSuffix(strings.TrimSpace(arch), "aarch64") {
 		t.Errorf("the arm64 debug image's shell says %q, want aarch64", arch)
 	}
+}
+
+// readSums reads a SHA256SUMS file into a map from file name to hex sha256.
+func readSums(t *testing.T, path string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if sum, name, ok := strings.Cut(line, "  "); ok {
+			sums[name] = sum
+		}
+	}
+	return sums
 }
 
 func tailLines(s string, n int) string {
