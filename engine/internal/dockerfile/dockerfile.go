@@ -24,6 +24,7 @@ type Data struct {
 	VersionVar   string   // -X target for the version, e.g. main.version; empty: none
 	Ports        []int    // EXPOSEd ports
 	Vendor       bool     // the module has vendor/: no download, -mod=vendor
+	Modules      []string // module paths the module layer downloads (the service's own requirements)
 	Tags         []string // go build -tags
 	User         string   // runtime USER, e.g. 65534:65534
 	DebugUser    string   // debug USER
@@ -79,6 +80,7 @@ var (
 	binaryRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 	mainRE   = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
 	varRE    = regexp.MustCompile(`^[A-Za-z0-9._/-]+\.[A-Za-z_][A-Za-z0-9_]*$`)
+	moduleRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~/-]*$`)
 	tagRE    = regexp.MustCompile(`^[A-Za-z0-9_.]+$`)
 	userRE   = regexp.MustCompile(`^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$`)
 	dirRE    = regexp.MustCompile(`^/[A-Za-z0-9._/@+-]*$`)
@@ -105,6 +107,11 @@ func (d Data) Validate() error {
 	for _, p := range d.Ports {
 		if p < 1 || p > 65535 {
 			return fmt.Errorf("invalid port %d: ports are 1 to 65535", p)
+		}
+	}
+	for _, m := range d.Modules {
+		if !moduleRE.MatchString(m) {
+			return fmt.Errorf("invalid module path %q in go.mod: module paths are letters, digits and . _ ~ - /", m)
 		}
 	}
 	for _, t := range d.Tags {
@@ -170,6 +177,7 @@ func (d Data) fields() map[string]any {
 		"VersionVar":   d.VersionVar,
 		"Ports":        d.Ports,
 		"Vendor":       d.Vendor,
+		"Modules":      d.Modules,
 		"Tags":         d.Tags,
 		"User":         d.User,
 		"DebugUser":    d.DebugUser,

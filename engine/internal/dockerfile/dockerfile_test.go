@@ -24,6 +24,7 @@ func base() Data {
 		User:         "65534:65534",
 		DebugUser:    "65534:65534",
 		WorkDir:      "/src",
+		Modules:      []string{"github.com/google/uuid"},
 	}
 }
 
@@ -34,7 +35,7 @@ func configurations() map[string]Data {
 	vendor := base()
 	vendor.Vendor = true
 	bare := base()
-	bare.VersionVar, bare.Ports, bare.Main, bare.Binary = "", nil, ".", "svc"
+	bare.VersionVar, bare.Ports, bare.Main, bare.Binary, bare.Modules = "", nil, ".", "svc", nil
 	tagged := base()
 	tagged.Tags, tagged.Ports = []string{"netgo", "osusergo"}, []int{8080, 9090}
 	replaced := base()

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -22,6 +23,11 @@ type Project struct {
 	Vendor    bool   // vendor/modules.txt exists
 	HasGoSum  bool
 	Requires  int // requirements in go.mod: a module with any needs go.sum
+	// Modules are the required modules the service's own code can need: go.mod's
+	// requirements without the build tooling (mageship, Mage and the modules of tool
+	// directives) and without modules replaced by a directory. The container build
+	// downloads these, and nothing else, in its module layer.
+	Modules []string
 	// Replaces are go.mod replace directives that point at directories outside the
 	// module root: an image build must bring them into the build.
 	Replaces []Replace
@@ -68,6 +74,7 @@ func Load(dir string) (Project, error) {
 	p.HasGoSum = err == nil
 	_, err = os.Stat(filepath.Join(abs, "vendor", "modules.txt"))
 	p.Vendor = err == nil
+	p.Modules = serviceModules(mf)
 	for _, r := range mf.Replace {
 		if r.New.Version != "" || !modfile.IsDirectoryPath(r.New.Path) {
 			continue
@@ -85,6 +92,36 @@ func Load(dir string) (Project, error) {
 		return Project{}, err
 	}
 	return p, nil
+}
+
+// tooling are the modules a repository requires for its magefile, never for its
+// binaries.
+var tooling = []string{"github.com/mageship/mageship", "github.com/magefile/mage"}
+
+// serviceModules lists mf's requirements that the service's code can need.
+func serviceModules(mf *modfile.File) []string {
+	skip := map[string]bool{}
+	for _, m := range tooling {
+		skip[m] = true
+	}
+	for _, r := range mf.Replace {
+		if r.New.Version == "" && modfile.IsDirectoryPath(r.New.Path) {
+			skip[r.Old.Path] = true
+		}
+	}
+	var tools []string
+	for _, t := range mf.Tool {
+		tools = append(tools, t.Path)
+	}
+	var out []string
+	for _, r := range mf.Require {
+		m := r.Mod.Path
+		if skip[m] || slices.ContainsFunc(tools, func(t string) bool { return t == m || strings.HasPrefix(t, m+"/") }) {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 // findMains lists the main packages under cmd/, or the root package when it is main.

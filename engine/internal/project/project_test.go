@@ -43,7 +43,7 @@ func TestLoad(t *testing.T) {
 				"cmd/api/main_test.go":   "package main\n",
 				"cmd/empty/.placeholder": "",
 			},
-			want: Project{Module: "github.com/acme/shop", GoVersion: "1.26.2", Requires: 1, HasGoSum: true, Vendor: true,
+			want: Project{Module: "github.com/acme/shop", GoVersion: "1.26.2", Requires: 1, HasGoSum: true, Vendor: true, Modules: []string{"golang.org/x/text"},
 				Mains: []Main{{"./cmd/api", "api"}, {"./cmd/worker", "worker"}}},
 		},
 		{
@@ -100,5 +100,26 @@ func TestLoadReplaces(t *testing.T) {
 	}
 	if diff := cmp.Diff([]Replace{{Module: "example.com/root", Path: "../..", Dir: root}}, p.Replaces); diff != "" {
 		t.Errorf("Replaces (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"example.com/versioned"}, p.Modules); diff != "" {
+		t.Errorf("Modules (-want +got):\n%s", diff)
+	}
+}
+
+// TestServiceModules: the container build downloads the service's requirements, not
+// the magefile's (mageship, Mage, tool directives).
+func TestServiceModules(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, map[string]string{
+		"go.mod": "module example.com/svc\ngo 1.26\ntool (\n\tgithub.com/magefile/mage\n\tgolang.org/x/tools/cmd/stringer\n)\nrequire (\n" +
+			"\tgithub.com/google/uuid v1.6.0\n\tgithub.com/magefile/mage v1.17.2\n\tgithub.com/mageship/mageship v1.0.0\n\tgolang.org/x/tools v0.30.0\n\tgoogle.golang.org/grpc v1.71.1\n)\n",
+		"main.go": "package main\nfunc main(){}\n",
+	})
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"github.com/google/uuid", "google.golang.org/grpc"}, p.Modules); diff != "" {
+		t.Errorf("Modules (-want +got):\n%s", diff)
 	}
 }

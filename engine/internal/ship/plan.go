@@ -165,6 +165,7 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 		VersionVar:   img.VersionVar,
 		Ports:        img.Ports,
 		Vendor:       r.Project.Vendor,
+		Modules:      r.Project.Modules,
 		Tags:         img.Tags,
 		User:         img.User,
 		DebugUser:    img.User,

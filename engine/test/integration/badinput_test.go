@@ -110,7 +110,7 @@ func TestBadInput(t *testing.T) {
 		{name: "go.mod needs a newer Go than the builder", setup: func(t *testing.T, dir string) {
 			rigtest.Run(t, dir, []string{"GOTOOLCHAIN=local"}, "go", "mod", "edit", "-go=1.99")
 			commitAll(t, dir)
-		}, env: envs("GOTOOLCHAIN=local"), args: []string{"image"}, want: "go.mod needs Go 1.99 but the builder image"},
+		}, env: envs("GOTOOLCHAIN=local", "MAGESHIP_BUILD=container"), args: []string{"image"}, want: "go.mod needs Go 1.99 but the builder image"},
 		{name: "unknown field in a user template", setup: func(t *testing.T, dir string) {
 			write(t, filepath.Join(dir, "my.tmpl"), "FROM {{.BuilderImage}}\nRUN echo {{.Nope}}\n")
 			commitAll(t, dir)
@@ -133,12 +133,13 @@ func TestBadInput(t *testing.T) {
 		{name: "no git binary", env: envs("PATH=" + noGit), args: []string{"release"}, want: "git not found on PATH: install git, or set VERSION"},
 		{name: "unreadable .dockerignore", setup: func(t *testing.T, dir string) {
 			os.MkdirAll(filepath.Join(dir, ".dockerignore"), 0o755)
-		}, env: envs("MAGESHIP_ALLOW_DIRTY=1"), args: []string{"image"}, want: ".dockerignore: is a directory: fix its permissions or remove it"},
+		}, env: envs("MAGESHIP_ALLOW_DIRTY=1", "MAGESHIP_BUILD=container"), args: []string{"image"}, want: ".dockerignore: is a directory: fix its permissions or remove it"},
 		{name: "secret in the build context", setup: func(t *testing.T, dir string) {
 			write(t, filepath.Join(dir, ".dockerignore"), "dist/\n")
 			write(t, filepath.Join(dir, ".env"), "DB_PASSWORD=hunter2\n")
 			commitAll(t, dir)
-		}, env: envs(), args: []string{"image"}, want: "would send secrets (.env)"},
+		}, env: envs("MAGESHIP_BUILD=container"), args: []string{"image"}, want: "would send secrets (.env)"},
+		{name: "unknown build path", env: envs("MAGESHIP_BUILD=qemu"), args: []string{"image"}, want: `unknown build path "qemu" (from MAGESHIP_BUILD or Config.Build)`},
 		{name: "missing base image", env: envs("MAGESHIP_DEBUG_IMAGE=" + reg + "/library/nope:1"), args: []string{"image:debug"}, want: "image " + reg + "/library/nope:1 does not exist"},
 		{name: "invalid platform for release:platform", env: envs(), args: []string{"release:platform", "linux/amd65"}, want: `unsupported platform "linux/amd65"`},
 		{name: "unknown attestation mode", env: envs("MAGESHIP_ATTESTATIONS=yes"), args: []string{"release"}, want: "MAGESHIP_ATTESTATIONS=yes: use provenance, all, or leave it unset for none"},

@@ -73,8 +73,8 @@ func goBuildCached(out string) bool {
 	return regexp.MustCompile(`(?m)^#` + step[1] + ` CACHED$`).MatchString(out)
 }
 
-// TestLocalCacheOnColdBuilder exports the build cache to a local directory from the
-// rig's builder, then builds on a second builder that has never built anything: with
+// TestLocalCacheOnColdBuilder (the container build path) exports the build cache to a
+// local directory from the rig's builder, then builds on a second builder that has never built anything: with
 // the cache imported, BuildKit reports the compile step CACHED; without it, it does not.
 func TestLocalCacheOnColdBuilder(t *testing.T) {
 	vars := rigtest.Env(t)
@@ -85,7 +85,7 @@ func TestLocalCacheOnColdBuilder(t *testing.T) {
 	rigtest.Git(t, dir, "tag", "v0.7.0")
 	cache := t.TempDir()
 
-	out := rigtest.Mage(t, dir, vars, []string{"MAGESHIP_CACHE_TO=type=local,dest=" + cache + "/{name},mode=max"}, "image")
+	out := rigtest.Mage(t, dir, vars, []string{"MAGESHIP_BUILD=container", "MAGESHIP_CACHE_TO=type=local,dest=" + cache + "/{name},mode=max"}, "image")
 	if goBuildCached(out) {
 		t.Fatal("the first build's compile step was already cached: the test would prove nothing")
 	}
@@ -94,13 +94,13 @@ func TestLocalCacheOnColdBuilder(t *testing.T) {
 	}
 
 	cold := coldBuilder(t, vars)
-	out = rigtest.Mage(t, dir, vars, []string{"BUILDX_BUILDER=" + cold, "MAGESHIP_CACHE_FROM=type=local,src=" + cache + "/{name}"}, "image")
+	out = rigtest.Mage(t, dir, vars, []string{"MAGESHIP_BUILD=container", "BUILDX_BUILDER=" + cold, "MAGESHIP_CACHE_FROM=type=local,src=" + cache + "/{name}"}, "image")
 	if !goBuildCached(out) {
 		t.Errorf("the cold builder rebuilt the compile step despite the imported cache:\n%s", grepLines(out, "go build", "CACHED"))
 	}
 
 	rigtest.Run(t, dir, rigtest.Environ(vars), "docker", "buildx", "prune", "--builder", cold, "--all", "--force")
-	out = rigtest.Mage(t, dir, vars, []string{"BUILDX_BUILDER=" + cold}, "image")
+	out = rigtest.Mage(t, dir, vars, []string{"MAGESHIP_BUILD=container", "BUILDX_BUILDER=" + cold}, "image")
 	if goBuildCached(out) {
 		t.Errorf("without the imported cache the emptied cold builder still reports the compile step CACHED:\n%s", grepLines(out, "go build", "CACHED"))
 	}

@@ -19,18 +19,17 @@ RUN mkdir -p /out/etc/ssl/certs /out/usr/share && \
 # The caller's Go module settings (set only when the caller has them).
 ARG GOPROXY GONOPROXY GOPRIVATE GONOSUMDB GONOSUMCHECK GOSUMDB GOINSECURE GOFLAGS
 ENV CGO_ENABLED=0 GOTOOLCHAIN=local
-# Modules first, in their own layer: a change to the source alone downloads nothing.
+# Modules first, in a layer of their own: a change to the source alone downloads
+# nothing. They are in the layer, not in a cache mount, so --cache-to exports them and
+# a brand-new CI builder gets them back with --cache-from. Only the service's own
+# requirements are downloaded, not the magefile's (mageship, Mage).
 # Private modules: pass a .netrc as a BuildKit secret (--secret id=netrc,src=$HOME/.netrc);
 # it is mounted for this step only and never stored in a layer.
 COPY go.mod go.sum* ./
-RUN --mount=type=cache,id=mageship-gomod,target=/go/pkg/mod \
-    --mount=type=secret,id=netrc,target=/root/.netrc,required=false \
-    go mod download
 COPY . .
 ARG TARGETOS TARGETARCH TARGETVARIANT
 ARG VERSION=dev
-RUN --mount=type=cache,id=mageship-gomod,target=/go/pkg/mod \
-    --mount=type=cache,id=mageship-gobuild,target=/root/.cache/go-build \
+RUN --mount=type=cache,id=mageship-gobuild,target=/root/.cache/go-build \
     --mount=type=secret,id=netrc,target=/root/.netrc,required=false \
     GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \
     go build -trimpath \

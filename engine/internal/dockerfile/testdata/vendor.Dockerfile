@@ -23,8 +23,7 @@ ENV CGO_ENABLED=0 GOTOOLCHAIN=local
 COPY . .
 ARG TARGETOS TARGETARCH TARGETVARIANT
 ARG VERSION=dev
-RUN --mount=type=cache,id=mageship-gomod,target=/go/pkg/mod \
-    --mount=type=cache,id=mageship-gobuild,target=/root/.cache/go-build \
+RUN --mount=type=cache,id=mageship-gobuild,target=/root/.cache/go-build \
     --mount=type=secret,id=netrc,target=/root/.netrc,required=false \
     GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \
     go build -trimpath -mod=vendor \
