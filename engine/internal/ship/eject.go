@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/mageship/mageship/engine/internal/buildx"
+	"github.com/mageship/mageship/engine/internal/config"
 	"github.com/mageship/mageship/engine/internal/platform"
 	"github.com/mageship/mageship/engine/internal/version"
 )
@@ -24,6 +25,8 @@ func WriteDockerfiles(ctx context.Context, o Options) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	// An ejected Dockerfile must build on its own: it compiles in its build stage.
+	r.Build = config.BuildContainer
 	info := version.Info{Version: version.Dev}
 	var written []string
 	for _, img := range r.Images {

@@ -105,14 +105,15 @@ func TestDoctor(t *testing.T) {
 	}
 }
 
-// TestContextAuditWarnsAboutGit: a .dockerignore that lets .git through builds, with
-// a warning and the context's size.
+// TestContextAuditWarnsAboutGit: on the container path (the only one that sends the
+// source), a .dockerignore that lets .git through builds, with a warning and the
+// context's size.
 func TestContextAuditWarnsAboutGit(t *testing.T) {
 	vars := rigtest.Env(t)
 	dir := rigtest.Example(t, "hello")
 	write(t, filepath.Join(dir, ".dockerignore"), "dist/\n")
 	commitAll(t, dir)
-	out := rigtest.Mage(t, dir, vars, nil, "image")
+	out := rigtest.Mage(t, dir, vars, []string{"MAGESHIP_BUILD=container"}, "image")
 	if !strings.Contains(out, "warning: .git would be sent into the build context") || !strings.Contains(out, "build context: ") {
 		t.Errorf("mage image with .git in the context:\n%s", grepLines(out, "warning", "build context"))
 	}
