@@ -2,6 +2,7 @@ package imagefs
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -258,5 +260,57 @@ func FromRegistry(ctx context.Context, ref string, p platform.Platform) (v1.Imag
 			return nil, fmt.Errorf("reading image %s for %s: it is a single image for %s, not an index with %s", ref, p, got, p)
 		}
 	}
-	return img, nil
+	return readOnce(img), nil
+}
+
+// readOnce wraps img so that each of its layers is fetched and decompressed once and
+// then served from memory: verification walks an image several times (its file list,
+// the binary, the uncompressed size), and a pushed image should be downloaded once.
+func readOnce(img v1.Image) v1.Image {
+	return &onceImage{Image: img}
+}
+
+type onceImage struct {
+	v1.Image
+	mu     sync.Mutex
+	layers []v1.Layer
+}
+
+func (o *onceImage) Layers() ([]v1.Layer, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.layers == nil {
+		ls, err := o.Image.Layers()
+		if err != nil {
+			return nil, err
+		}
+		o.layers = make([]v1.Layer, len(ls))
+		for i, l := range ls {
+			o.layers[i] = &onceLayer{Layer: l}
+		}
+	}
+	return o.layers, nil
+}
+
+type onceLayer struct {
+	v1.Layer
+	once sync.Once
+	data []byte
+	err  error
+}
+
+func (l *onceLayer) Uncompressed() (io.ReadCloser, error) {
+	l.once.Do(func() {
+		rc, err := l.Layer.Uncompressed()
+		if err != nil {
+			l.err = err
+			return
+		}
+		defer rc.Close()
+		l.data, l.err = io.ReadAll(rc)
+	})
+	if l.err != nil {
+		return nil, l.err
+	}
+	return io.NopCloser(bytes.NewReader(l.data)), nil
 }

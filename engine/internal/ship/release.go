@@ -274,21 +274,44 @@ func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas map[str
 	if err := verifyIndex(idx, st.spec, rp.r.Platforms, rp.info.Version); err != nil {
 		return fmt.Errorf("verifying %s: %w (no tag was moved)", st.pub.Ref, err)
 	}
+	// Every platform at once; each image is downloaded once (imagefs.FromRegistry).
+	outs := make([]bytes.Buffer, len(idx.Platforms))
+	errs := make([]error, len(idx.Platforms))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i, m := range idx.Platforms {
+		wg.Go(func() {
+			ref := st.pub.Image + "@" + m.Digest
+			image, err := imagefs.FromRegistry(ctx, ref, m.Platform)
+			if err != nil {
+				errs[i] = fmt.Errorf("verifying %s: %w (no tag was moved)", ref, err)
+				return
+			}
+			key := st.pub.Image + " " + m.Platform.String()
+			mu.Lock()
+			prodSHA := shas[key]
+			mu.Unlock()
+			sha, err := verifyImage(rp.r, st.spec.Image, st.spec.Variant, ref, image, m.Platform, rp.info, prodSHA, &outs[i])
+			if err != nil {
+				errs[i] = fmt.Errorf("%w (no tag was moved)", err)
+				return
+			}
+			if st.spec.Variant == Production {
+				mu.Lock()
+				shas[key] = sha
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for i := range outs {
+		o.Stdout.Write(outs[i].Bytes())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
 	st.pub.Platforms = nil
 	for _, m := range idx.Platforms {
-		ref := st.pub.Image + "@" + m.Digest
-		image, err := imagefs.FromRegistry(ctx, ref, m.Platform)
-		if err != nil {
-			return fmt.Errorf("verifying %s: %w (no tag was moved)", ref, err)
-		}
-		key := st.pub.Image + " " + m.Platform.String()
-		sha, err := verifyImage(rp.r, st.spec.Image, st.spec.Variant, ref, image, m.Platform, rp.info, shas[key], o.Stdout)
-		if err != nil {
-			return fmt.Errorf("%w (no tag was moved)", err)
-		}
-		if st.spec.Variant == Production {
-			shas[key] = sha
-		}
 		st.pub.Platforms = append(st.pub.Platforms, PublishedPlatform{Platform: m.Platform.String(), Digest: m.Digest, Size: m.Size})
 	}
 	return nil
