@@ -2,6 +2,7 @@ package bench
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/mageship/mageship/engine/internal/gobuild"
@@ -220,26 +221,63 @@ func mageCompileCmd(dir, out string, base []string) Cmd {
 	return Cmd{Dir: dir, Name: "go", Args: []string{"tool", "mage", "-compile", out}, Env: base}
 }
 
-// mageRelease is the compiled magefile's release target for one image.
+// mageshipVars are the variables of mageship that the bench sets for a release, or
+// clears so that the caller's environment does not choose for it.
+var mageshipVars = []string{"MAGESHIP_BUILD", "MAGESHIP_CACHE_FROM", "MAGESHIP_CACHE_TO"}
+
+// mageRelease is the release target of a service's magefile for one image.
 type mageRelease struct {
-	Bin       string // the compiled magefile
-	Dir       string // the service's directory
-	Image     string // MAGESHIP_IMAGE
-	Platforms []platform.Platform
+	// Bin is the compiled magefile. Empty runs go tool mage release, which compiles
+	// the magefile first, into MagefileCache.
+	Bin           string
+	MagefileCache string // MAGEFILE_CACHE for go tool mage; empty keeps base's
+	Dir           string // the service's directory
+	Image         string // MAGESHIP_IMAGE
+	Platforms     []platform.Platform
+	// Build is MAGESHIP_BUILD (host, container); empty leaves it unset: mageship's
+	// default path.
+	Build   string
+	Builder string // BUILDX_BUILDER; empty keeps base's
+	// CacheFrom and CacheTo are MAGESHIP_CACHE_FROM and MAGESHIP_CACHE_TO; empty
+	// leaves them unset.
+	CacheFrom, CacheTo string
 }
 
 func (m mageRelease) Cmd(goenv []string) Cmd {
-	return Cmd{
-		Dir:  m.Dir,
-		Name: m.Bin,
-		Args: []string{"release"},
-		Env: withEnv(goenv,
-			"MAGESHIP_IMAGE="+m.Image,
-			"MAGESHIP_PLATFORMS="+platform.Strings(m.Platforms),
-			"MAGESHIP_ALLOW_DIRTY=",
-			"VERSION=",
-		),
+	kv := []string{
+		"MAGESHIP_IMAGE=" + m.Image,
+		"MAGESHIP_PLATFORMS=" + platform.Strings(m.Platforms),
+		"MAGESHIP_ALLOW_DIRTY=",
+		"VERSION=",
 	}
+	for _, e := range []struct{ name, val string }{
+		{"MAGESHIP_BUILD", m.Build},
+		{"MAGESHIP_CACHE_FROM", m.CacheFrom},
+		{"MAGESHIP_CACHE_TO", m.CacheTo},
+		{"BUILDX_BUILDER", m.Builder},
+		{"MAGEFILE_CACHE", m.MagefileCache},
+	} {
+		if e.val != "" {
+			kv = append(kv, e.name+"="+e.val)
+		}
+	}
+	c := Cmd{Dir: m.Dir, Name: m.Bin, Args: []string{"release"}, Env: withEnv(withoutEnv(goenv, mageshipVars...), kv...)}
+	if m.Bin == "" {
+		c.Name, c.Args = "go", []string{"tool", "mage", "release"}
+	}
+	return c
+}
+
+// withoutEnv returns base without the variables names.
+func withoutEnv(base []string, names ...string) []string {
+	var out []string
+	for _, s := range base {
+		k, _, _ := strings.Cut(s, "=")
+		if !slices.Contains(names, k) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // gitEnv is base with a fixed identity and no user or system git configuration.

@@ -150,15 +150,50 @@ func TestFloorCmds(t *testing.T) {
 }
 
 func TestMageRelease(t *testing.T) {
-	m := mageRelease{Bin: "/w/mage-hello", Dir: "/w/mageship", Image: "localhost:5000/bench/hello", Platforms: []platform.Platform{amd64, arm64}}
-	got := m.Cmd([]string{"MAGESHIP_ALLOW_DIRTY=1", "VERSION=9.9.9", "GOPROXY=http://127.0.0.1:1"})
-	want := Cmd{Dir: "/w/mageship", Name: "/w/mage-hello", Args: []string{"release"}, Env: []string{
-		"GOPROXY=http://127.0.0.1:1",
-		"MAGESHIP_IMAGE=localhost:5000/bench/hello", "MAGESHIP_PLATFORMS=linux/amd64,linux/arm64",
-		"MAGESHIP_ALLOW_DIRTY=", "VERSION=",
-	}}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("mage release (-want +got):\n%s", diff)
+	base := []string{"MAGESHIP_ALLOW_DIRTY=1", "VERSION=9.9.9", "GOPROXY=http://127.0.0.1:1", "MAGESHIP_BUILD=container", "MAGESHIP_CACHE_TO=type=gha"}
+	plats := []platform.Platform{amd64, arm64}
+	tests := []struct {
+		name string
+		m    mageRelease
+		want Cmd
+	}{
+		{"default path: the caller's MAGESHIP_BUILD and cache settings cleared",
+			mageRelease{Bin: "/w/mage-hello", Dir: "/w/mageship", Image: "localhost:5000/bench/hello", Platforms: plats},
+			Cmd{Dir: "/w/mageship", Name: "/w/mage-hello", Args: []string{"release"}, Env: []string{
+				"GOPROXY=http://127.0.0.1:1",
+				"MAGESHIP_IMAGE=localhost:5000/bench/hello", "MAGESHIP_PLATFORMS=linux/amd64,linux/arm64",
+				"MAGESHIP_ALLOW_DIRTY=", "VERSION=",
+			}}},
+		{"container path",
+			mageRelease{Bin: "/w/mage-hello", Dir: "/w/mageship_container", Image: "localhost:5000/bench-container/hello", Platforms: plats, Build: "container"},
+			Cmd{Dir: "/w/mageship_container", Name: "/w/mage-hello", Args: []string{"release"}, Env: []string{
+				"GOPROXY=http://127.0.0.1:1",
+				"MAGESHIP_IMAGE=localhost:5000/bench-container/hello", "MAGESHIP_PLATFORMS=linux/amd64,linux/arm64",
+				"MAGESHIP_ALLOW_DIRTY=", "VERSION=", "MAGESHIP_BUILD=container",
+			}}},
+		{"go tool mage, its own builder and caches",
+			mageRelease{Dir: "/w/ci", MagefileCache: "/w/mf", Image: "r/hello", Platforms: plats[:1], Builder: "fresh", CacheFrom: "type=local,src=/a/{name}", CacheTo: "type=local,dest=/b/{name},mode=max"},
+			Cmd{Dir: "/w/ci", Name: "go", Args: []string{"tool", "mage", "release"}, Env: []string{
+				"GOPROXY=http://127.0.0.1:1",
+				"MAGESHIP_IMAGE=r/hello", "MAGESHIP_PLATFORMS=linux/amd64",
+				"MAGESHIP_ALLOW_DIRTY=", "VERSION=",
+				"MAGESHIP_CACHE_FROM=type=local,src=/a/{name}", "MAGESHIP_CACHE_TO=type=local,dest=/b/{name},mode=max",
+				"BUILDX_BUILDER=fresh", "MAGEFILE_CACHE=/w/mf",
+			}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, tc.m.Cmd(base)); diff != "" {
+				t.Errorf("mage release (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestWithoutEnv(t *testing.T) {
+	got := withoutEnv([]string{"A=1", "B=2", "A=3", "AB=4"}, "A", "C")
+	if diff := cmp.Diff([]string{"B=2", "AB=4"}, got); diff != "" {
+		t.Errorf("withoutEnv (-want +got):\n%s", diff)
 	}
 }
 

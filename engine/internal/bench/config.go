@@ -23,7 +23,29 @@ const (
 	EnvWork  = "MAGESHIP_BENCH_WORK"  // scratch directory; default a new temporary one
 	EnvKeep  = "MAGESHIP_BENCH_KEEP"  // 1 keeps the scratch directory (it is always kept after a failure)
 	EnvTools = "MAGESHIP_BENCH_TOOLS" // where ko is installed; default <user cache dir>/mageship-bench
+	// EnvScenarios is a comma list of scenarios (local, ci); default both.
+	EnvScenarios = "MAGESHIP_BENCH_SCENARIOS"
+	// EnvContenders is a comma list of contenders (naive, mageship, mageship_container,
+	// ko, floor); default all. A contender runs in the scenarios that have it.
+	EnvContenders = "MAGESHIP_BENCH_CONTENDERS"
 )
+
+// The scenarios.
+const (
+	// Local is the local scenario: on the rig's builder, cold (every cache emptied),
+	// then warm after a one-line change with what the cold build left.
+	Local = "local"
+	// CI is the CI scenario: every job on a brand-new BuildKit daemon, with only what
+	// the contender's CI recipe restores, after a one-line change.
+	CI = "ci"
+)
+
+// scenarioNames are the scenarios a full run measures, in order.
+var scenarioNames = []string{Local, CI}
+
+// ciContenders are the contenders of the CI scenario; the naive Dockerfile has no
+// CI recipe to speak of.
+var ciContenders = []string{"mageship", "mageship_container", "ko", "floor"}
 
 // KoVersion is the ko the bench installs and measures.
 const KoVersion = "v0.19.1"
@@ -31,25 +53,33 @@ const KoVersion = "v0.19.1"
 // rigVars are the rig's settings the bench needs (scripts/rig env prints them).
 var rigVars = []string{"BUILDX_BUILDER", "MAGESHIP_RIG_REGISTRY", "MAGESHIP_BUILDER_IMAGE", "MAGESHIP_DEBUG_IMAGE", "MAGESHIP_DISTROLESS_IMAGE"}
 
+// ciRigVars are the rig's settings the CI scenario needs besides: the BuildKit
+// daemon it starts afresh for every job, and that daemon's configuration.
+var ciRigVars = []string{"MAGESHIP_RIG_BUILDKITD", "MAGESHIP_RIG_BUILDKIT_CONFIG"}
+
 // Config is one bench run: plain data, made by ConfigFromEnv or by hand.
 type Config struct {
-	Root      string   // the mageship checkout (the directory holding scripts/rig)
-	Runs      int      // repetitions of every timing
-	Only      []string // services to measure, in serviceNames order; empty means all
-	Out       string   // results directory
-	Work      string   // scratch directory; "" means a new temporary one
-	Keep      bool     // keep the scratch directory after a successful run
-	ToolsDir  string   // ko is installed into ToolsDir/ko-<version>/ko
-	KoVersion string
+	Root       string   // the mageship checkout (the directory holding scripts/rig)
+	Runs       int      // repetitions of every timing
+	Only       []string // services to measure, in serviceNames order; empty means all
+	Scenarios  []string // scenarios to measure, in scenarioNames order; empty means all
+	Contenders []string // contenders to measure, in contenderNames order; empty means all
+	Out        string   // results directory
+	Work       string   // scratch directory; "" means a new temporary one
+	Keep       bool     // keep the scratch directory after a successful run
+	ToolsDir   string   // ko is installed into ToolsDir/ko-<version>/ko
+	KoVersion  string
 	// Env is the environment of every command: the process's, with the rig's
 	// settings (scripts/rig env) for the variables the process does not set.
-	Env          []string
-	Builder      string // BUILDX_BUILDER
-	Registry     string // MAGESHIP_RIG_REGISTRY, e.g. localhost:5000
-	BuilderImage string // MAGESHIP_BUILDER_IMAGE: the naive Dockerfile's FROM
-	KoBaseImage  string // MAGESHIP_DISTROLESS_IMAGE: ko's base
-	Platforms    []platform.Platform
-	Stdout       io.Writer // progress and the final table
+	Env            []string
+	Builder        string // BUILDX_BUILDER
+	Registry       string // MAGESHIP_RIG_REGISTRY, e.g. localhost:5000
+	BuilderImage   string // MAGESHIP_BUILDER_IMAGE: the naive Dockerfile's FROM
+	KoBaseImage    string // MAGESHIP_DISTROLESS_IMAGE: ko's base
+	Buildkitd      string // MAGESHIP_RIG_BUILDKITD: the CI scenario's daemons; set when it runs
+	BuildkitConfig string // MAGESHIP_RIG_BUILDKIT_CONFIG: their configuration
+	Platforms      []platform.Platform
+	Stdout         io.Writer // progress and the final table
 }
 
 // ConfigFromEnv finds the mageship checkout above the working directory, reads the
@@ -90,17 +120,19 @@ func newConfig(root string, getenv func(string) string, environ []string, rig ma
 		}
 		c.Runs = n
 	}
-	if v := getenv(EnvOnly); v != "" {
-		for _, s := range strings.Split(v, ",") {
-			s = strings.TrimSpace(s)
-			if !slices.Contains(serviceNames, s) {
-				return c, fmt.Errorf("%s=%q: unknown service %q; the services are %s", EnvOnly, v, s, strings.Join(serviceNames, ", "))
-			}
-			if !slices.Contains(c.Only, s) {
-				c.Only = append(c.Only, s)
-			}
-		}
-		slices.SortFunc(c.Only, func(a, b string) int { return slices.Index(serviceNames, a) - slices.Index(serviceNames, b) })
+	var err error
+	if c.Only, err = parseList(EnvOnly, getenv(EnvOnly), serviceNames, "service"); err != nil {
+		return c, err
+	}
+	if c.Scenarios, err = parseList(EnvScenarios, getenv(EnvScenarios), scenarioNames, "scenario"); err != nil {
+		return c, err
+	}
+	if c.Contenders, err = parseList(EnvContenders, getenv(EnvContenders), contenderNames, "contender"); err != nil {
+		return c, err
+	}
+	if len(c.contenders(Local)) == 0 && len(c.contenders(CI)) == 0 {
+		return c, fmt.Errorf("%s=%s and %s=%s leave nothing to measure: the CI scenario has %s",
+			EnvScenarios, getenv(EnvScenarios), EnvContenders, getenv(EnvContenders), strings.Join(ciContenders, ", "))
 	}
 	if v := getenv(EnvOut); v != "" {
 		c.Out = v
@@ -110,7 +142,11 @@ func newConfig(root string, getenv func(string) string, environ []string, rig ma
 	}
 	vals := map[string]string{}
 	var extra []string
-	for _, k := range rigVars {
+	need := rigVars
+	if len(c.contenders(CI)) > 0 {
+		need = append(slices.Clone(rigVars), ciRigVars...)
+	}
+	for _, k := range need {
 		v := getenv(k)
 		if v == "" {
 			v = rig[k]
@@ -125,7 +161,7 @@ func newConfig(root string, getenv func(string) string, environ []string, rig ma
 	}
 	// The rest of the rig's settings (DOCKER_HOST ...) too, where the process has none.
 	for k, v := range rig {
-		if !slices.Contains(rigVars, k) && getenv(k) == "" {
+		if !slices.Contains(need, k) && getenv(k) == "" {
 			extra = append(extra, k+"="+v)
 		}
 	}
@@ -133,7 +169,51 @@ func newConfig(root string, getenv func(string) string, environ []string, rig ma
 	c.Env = withEnv(environ, extra...)
 	c.Builder, c.Registry = vals["BUILDX_BUILDER"], vals["MAGESHIP_RIG_REGISTRY"]
 	c.BuilderImage, c.KoBaseImage = vals["MAGESHIP_BUILDER_IMAGE"], vals["MAGESHIP_DISTROLESS_IMAGE"]
+	c.Buildkitd, c.BuildkitConfig = vals["MAGESHIP_RIG_BUILDKITD"], vals["MAGESHIP_RIG_BUILDKIT_CONFIG"]
 	return c, nil
+}
+
+// parseList reads the comma list v of env, each item one of known, into known's
+// order without repeats; "" is nil.
+func parseList(env, v string, known []string, what string) ([]string, error) {
+	if v == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		if !slices.Contains(known, s) {
+			return nil, fmt.Errorf("%s=%q: unknown %s %q; the %ss are %s", env, v, what, s, what, strings.Join(known, ", "))
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int { return slices.Index(known, a) - slices.Index(known, b) })
+	return out, nil
+}
+
+// contenders are the contenders this run measures in scenario, in contenderNames
+// order: none when the scenario is not selected.
+func (c Config) contenders(scenario string) []string {
+	if len(c.Scenarios) > 0 && !slices.Contains(c.Scenarios, scenario) {
+		return nil
+	}
+	var out []string
+	for _, n := range contenderNames {
+		if scenario == CI && !slices.Contains(ciContenders, n) {
+			continue
+		}
+		if len(c.Contenders) == 0 || slices.Contains(c.Contenders, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// measures reports whether contender runs in any scenario of this run.
+func (c Config) measures(contender string) bool {
+	return slices.Contains(c.contenders(Local), contender) || slices.Contains(c.contenders(CI), contender)
 }
 
 // services are the services this run measures.

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -14,11 +15,13 @@ export MAGESHIP_RIG_REGISTRY=localhost:5000
 export MAGESHIP_BUILDER_IMAGE=localhost:5000/library/golang:1.26-alpine
 export MAGESHIP_DEBUG_IMAGE=localhost:5000/library/alpine:3.22
 export MAGESHIP_DISTROLESS_IMAGE=localhost:5000/distroless/static-debian12:nonroot
+export MAGESHIP_RIG_BUILDKITD=/var/lib/mageship-rig/bin/buildkitd-v0.34.2
+export MAGESHIP_RIG_BUILDKIT_CONFIG=/var/lib/mageship-rig/buildkitd.toml
 `
 
 func TestParseRigEnv(t *testing.T) {
 	got := parseRigEnv(rigEnvOut + "# a comment\n\n")
-	if got["BUILDX_BUILDER"] != "mageship" || got["MAGESHIP_RIG_REGISTRY"] != "localhost:5000" || len(got) != 7 {
+	if got["BUILDX_BUILDER"] != "mageship" || got["MAGESHIP_RIG_REGISTRY"] != "localhost:5000" || len(got) != 9 {
 		t.Errorf("parseRigEnv = %v", got)
 	}
 }
@@ -59,8 +62,38 @@ func TestNewConfig(t *testing.T) {
 				t.Errorf("Builder = %s, Env = %v", c.Builder, c.Env)
 			}
 		}, false},
+		{"every scenario and contender by default", nil, func(t *testing.T, c Config) {
+			if diff := cmp.Diff([]string{"naive", "mageship", "mageship_container", "ko", "floor"}, c.contenders(Local)); diff != "" {
+				t.Errorf("local contenders (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]string{"mageship", "mageship_container", "ko", "floor"}, c.contenders(CI)); diff != "" {
+				t.Errorf("CI contenders (-want +got):\n%s", diff)
+			}
+			if c.Buildkitd != "/var/lib/mageship-rig/bin/buildkitd-v0.34.2" || c.BuildkitConfig != "/var/lib/mageship-rig/buildkitd.toml" {
+				t.Errorf("BuildKit daemon = %q, config %q", c.Buildkitd, c.BuildkitConfig)
+			}
+		}, false},
+		{"the CI scenario alone", map[string]string{EnvScenarios: "ci", EnvContenders: "floor, naive,mageship,ko,mageship"}, func(t *testing.T, c Config) {
+			if !cmp.Equal(c.Scenarios, []string{"ci"}) || !cmp.Equal(c.Contenders, []string{"naive", "mageship", "ko", "floor"}) {
+				t.Errorf("Scenarios = %v, Contenders = %v", c.Scenarios, c.Contenders)
+			}
+			if got := c.contenders(Local); got != nil {
+				t.Errorf("local contenders = %v, want none", got)
+			}
+			if diff := cmp.Diff([]string{"mageship", "ko", "floor"}, c.contenders(CI)); diff != "" {
+				t.Errorf("CI contenders (-want +got):\n%s", diff)
+			}
+		}, false},
+		{"scenarios in order", map[string]string{EnvScenarios: "ci,local"}, func(t *testing.T, c Config) {
+			if !cmp.Equal(c.Scenarios, []string{"local", "ci"}) {
+				t.Errorf("Scenarios = %v", c.Scenarios)
+			}
+		}, false},
 		{"zero runs", map[string]string{EnvRuns: "0"}, nil, true},
 		{"unknown service", map[string]string{EnvOnly: "world"}, nil, true},
+		{"unknown scenario", map[string]string{EnvScenarios: "cloud"}, nil, true},
+		{"unknown contender", map[string]string{EnvContenders: "kaniko"}, nil, true},
+		{"nothing to measure", map[string]string{EnvScenarios: "ci", EnvContenders: "naive"}, nil, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,5 +112,19 @@ func TestNewConfig(t *testing.T) {
 	}
 	if _, err := newConfig("/r", func(string) string { return "" }, nil, map[string]string{}, "/c"); err == nil {
 		t.Error("newConfig without the rig's settings: no error")
+	}
+	// The BuildKit daemon is needed only by the CI scenario.
+	old := map[string]string{}
+	for k, v := range rig {
+		if k != "MAGESHIP_RIG_BUILDKITD" && k != "MAGESHIP_RIG_BUILDKIT_CONFIG" {
+			old[k] = v
+		}
+	}
+	local := map[string]string{EnvScenarios: "local"}
+	if _, err := newConfig("/r", func(k string) string { return local[k] }, nil, old, "/c"); err != nil {
+		t.Errorf("newConfig of the local scenario without the BuildKit daemon: %v", err)
+	}
+	if _, err := newConfig("/r", func(string) string { return "" }, nil, old, "/c"); err == nil || !strings.Contains(err.Error(), "MAGESHIP_RIG_BUILDKITD") {
+		t.Errorf("newConfig of the CI scenario without the BuildKit daemon: error %v, want one naming MAGESHIP_RIG_BUILDKITD", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,13 +43,25 @@ func Run(ctx context.Context, c Config) (err error) {
 		return err
 	}
 	fmt.Fprintf(c.Stdout, "bench: %s\nbench: %d run(s) of %s\n", machine, c.Runs, strings.Join(c.services(), ", "))
-	ko, err := installKo(ctx, r, c)
-	if err != nil {
-		return err
+	for _, sc := range scenarioNames {
+		if cs := c.contenders(sc); len(cs) > 0 {
+			fmt.Fprintf(c.Stdout, "bench: %s scenario: %s\n", sc, strings.Join(cs, ", "))
+		}
+	}
+	ko := ""
+	if c.measures("ko") {
+		if ko, err = installKo(ctx, r, c); err != nil {
+			return err
+		}
 	}
 	modcache, err := r.run(ctx, Cmd{Dir: c.Root, Name: "go", Args: []string{"env", "GOMODCACHE"}, Env: c.Env}, "gomodcache")
 	if err != nil {
 		return err
+	}
+	// The engine's modules too: mageship's targets build it with go run, from the
+	// counting proxy, whenever its GOCACHE lacks it.
+	if _, err := r.run(ctx, Cmd{Dir: filepath.Join(c.Root, "engine"), Name: "go", Args: []string{"mod", "download"}, Env: c.Env}, "engine-modules"); err != nil {
+		return fmt.Errorf("downloading the engine's modules into the host's module cache: %w", err)
 	}
 	p, err := startProxy(filepath.Join(strings.TrimSpace(modcache), "cache", "download"))
 	if err != nil {
@@ -57,19 +70,22 @@ func Run(ctx context.Context, c Config) (err error) {
 	defer p.Close()
 
 	rep := Report{
-		Machine: machine,
-		Runs:    c.Runs,
-		Only:    c.Only,
+		Machine:    machine,
+		Runs:       c.Runs,
+		Only:       c.Only,
+		Scenarios:  c.Scenarios,
+		Contenders: c.Contenders,
 		Settings: Settings{
 			Platforms: strings.Split(platform.Strings(c.Platforms), ","),
 			Builder:   c.Builder, Registry: c.Registry, BuilderImage: c.BuilderImage,
 			KoVersion: c.KoVersion, KoBaseImage: c.KoBaseImage,
+			Buildkitd: c.Buildkitd,
 		},
 		ServiceInfo: map[string]serviceInfo{},
 		Services:    map[string]map[string]*Result{},
 	}
 	for _, name := range c.services() {
-		res, info, err := benchService(ctx, r, c, name, filepath.Join(work, name), p, ko)
+		res, info, err := benchService(ctx, r, c, name, filepath.Join(work, name), p, ko, strconv.FormatInt(start.Unix(), 36))
 		if err != nil {
 			return fmt.Errorf("benchmarking %s: %w", name, err)
 		}
@@ -113,10 +129,10 @@ type contender struct {
 	measure func(ctx context.Context, res *Result) error
 }
 
-// benchService prepares the service name under dir, sets up the contenders and
-// times them: per repetition, each contender in turn builds cold, then warm after a
-// one-line change.
-func benchService(ctx context.Context, r *runner, c Config, name, dir string, p *proxy, ko string) (map[string]*Result, serviceInfo, error) {
+// benchService prepares the service name under dir and measures it in each scenario
+// c selects: the local scenario, then the CI scenario (its change marks carry word,
+// this bench run's own).
+func benchService(ctx context.Context, r *runner, c Config, name, dir string, p *proxy, ko, word string) (map[string]*Result, serviceInfo, error) {
 	fmt.Fprintf(c.Stdout, "bench: preparing %s\n", name)
 	var (
 		svc service
@@ -137,15 +153,35 @@ func benchService(ctx context.Context, r *runner, c Config, name, dir string, p 
 	if err := fillModuleCache(ctx, r, &svc, c.Env); err != nil {
 		return nil, serviceInfo{}, err
 	}
-	cs, cleanup, err := setUp(ctx, r, c, svc, dir, ko)
+	results := map[string]*Result{}
+	if names := c.contenders(Local); len(names) > 0 {
+		if err := benchLocal(ctx, r, c, svc, dir, p, ko, names, results); err != nil {
+			return nil, serviceInfo{}, err
+		}
+	}
+	if names := c.contenders(CI); len(names) > 0 {
+		if err := benchCI(ctx, r, c, svc, filepath.Join(dir, "ci"), p, ko, word, names, results); err != nil {
+			return nil, serviceInfo{}, fmt.Errorf("CI scenario: %w", err)
+		}
+	}
+	for _, res := range results {
+		res.summarize()
+	}
+	return results, svc.Info, nil
+}
+
+// benchLocal sets up the contenders names and times them in the local scenario: per
+// repetition, each contender in turn builds cold, then warm after a one-line change;
+// then it measures the images and binaries the last builds left.
+func benchLocal(ctx context.Context, r *runner, c Config, svc service, dir string, p *proxy, ko string, names []string, results map[string]*Result) error {
+	name := svc.Name
+	cs, cleanup, err := setUp(ctx, r, c, svc, dir, ko, names)
 	defer cleanup()
 	if err != nil {
-		return nil, serviceInfo{}, err
+		return err
 	}
-
-	results := map[string]*Result{}
 	for _, ct := range cs {
-		results[ct.name] = &Result{What: ct.what}
+		result(results, ct.name).What = ct.what
 	}
 	for i := 0; i < c.Runs; i++ {
 		for _, ct := range cs {
@@ -155,33 +191,33 @@ func benchService(ctx context.Context, r *runner, c Config, name, dir string, p 
 			env := goEnv(c.Env, goSettings{Proxy: p.URL, Cache: filepath.Join(caches, "gocache"), ModCache: filepath.Join(caches, "gomodcache")})
 			if ct.buildKit {
 				if _, err := r.run(ctx, pruneCmd(c.Builder, c.Env), log+"-prune"); err != nil {
-					return nil, serviceInfo{}, err
+					return err
 				}
 			}
 			p.take()
 			cold, err := timed(func() error { return ct.build(ctx, env, log+"-cold") })
 			if err != nil {
-				return nil, serviceInfo{}, fmt.Errorf("%s, cold: %w", ct.name, err)
+				return fmt.Errorf("%s, cold: %w", ct.name, err)
 			}
 			coldDL := p.take()
-			if err := svc.change(ctx, r, ct.dir, i+1, c.Env, log+"-change"); err != nil {
-				return nil, serviceInfo{}, err
+			if err := svc.change(ctx, r, ct.dir, localMark(i+1), versionTag(i+1), c.Env, log+"-change"); err != nil {
+				return err
 			}
 			p.take()
 			warm, err := timed(func() error { return ct.build(ctx, env, log+"-warm") })
 			if err != nil {
-				return nil, serviceInfo{}, fmt.Errorf("%s, warm: %w", ct.name, err)
+				return fmt.Errorf("%s, warm: %w", ct.name, err)
 			}
 			warmDL := p.take()
 			if err := removeAll(caches); err != nil {
-				return nil, serviceInfo{}, err
+				return err
 			}
 			res.ColdS = append(res.ColdS, seconds(cold.Seconds()))
 			res.WarmS = append(res.WarmS, seconds(warm.Seconds()))
 			res.ColdModuleDownloadsByRun = append(res.ColdModuleDownloadsByRun, coldDL.Modules)
 			res.WarmModuleDownloadsByRun = append(res.WarmModuleDownloadsByRun, warmDL.Modules)
 			res.WarmProxyRequestsByRun = append(res.WarmProxyRequestsByRun, warmDL.Requests)
-			fmt.Fprintf(c.Stdout, "bench: %s %-8s run %d/%d: cold %6.1f s (%d module downloads), warm %6.1f s (%d module downloads, %d proxy requests)\n",
+			fmt.Fprintf(c.Stdout, "bench: %s %-18s run %d/%d: cold %6.1f s (%d module downloads), warm %6.1f s (%d module downloads, %d proxy requests)\n",
 				name, ct.name, i+1, c.Runs, cold.Seconds(), coldDL.Modules, warm.Seconds(), warmDL.Modules, warmDL.Requests)
 		}
 	}
@@ -189,43 +225,67 @@ func benchService(ctx context.Context, r *runner, c Config, name, dir string, p 
 		res := results[ct.name]
 		res.BinaryBytesByPlatform = map[string]int64{}
 		if err := ct.measure(ctx, res); err != nil {
-			return nil, serviceInfo{}, fmt.Errorf("measuring %s's image: %w", ct.name, err)
+			return fmt.Errorf("measuring %s's image: %w", ct.name, err)
 		}
 		if s, ok := res.Images["production"]["linux/amd64"]; ok {
 			res.ImageBytes, res.ImageCompressedBytes = &s.Uncompressed, &s.Compressed
 		}
-		res.BinaryBytes = res.BinaryBytesByPlatform["linux/amd64"]
-		res.summarize()
+		if b, ok := res.BinaryBytesByPlatform["linux/amd64"]; ok {
+			res.BinaryBytes = &b
+		}
 	}
-	return results, svc.Info, nil
+	return nil
 }
 
-// setUp makes each contender's copy of svc under dir and what it needs beside it
-// (the naive Dockerfile, the compiled magefile, .ko.yaml). cleanup removes the naive
-// image from the Docker engine.
-func setUp(ctx context.Context, r *runner, c Config, svc service, dir, ko string) ([]contender, func(), error) {
+// setUp makes the copy of svc under dir of each contender in names, and what it
+// needs beside it (the naive Dockerfile, the compiled magefile, .ko.yaml). cleanup
+// removes the naive image from the Docker engine.
+func setUp(ctx context.Context, r *runner, c Config, svc service, dir, ko string, names []string) ([]contender, func(), error) {
 	cleanup := func() {}
 	copyOf := func(name string) (string, error) {
 		d := filepath.Join(dir, name)
 		return d, copyTree(svc.Src, d, true)
 	}
 	var cs []contender
-
-	// naive: its copy does not use mageship, so it drops the require and the replace
-	// (the replaced directory is not in its build context).
-	nd, err := copyOf("naive")
-	if err != nil {
-		return nil, cleanup, err
+	for _, name := range names {
+		d, err := copyOf(name)
+		if err != nil {
+			return nil, cleanup, err
+		}
+		var ct contender
+		switch name {
+		case "naive":
+			ct, cleanup, err = setUpNaive(ctx, r, c, svc, dir, d)
+		case "mageship", "mageship_container":
+			ct, err = setUpMageship(ctx, r, c, svc, dir, d, name)
+		case "ko":
+			ct, err = setUpKo(ctx, r, c, svc, d, ko)
+		case "floor":
+			ct = setUpFloor(r, c, svc, dir, d)
+		default:
+			err = fmt.Errorf("unknown contender %q", name)
+		}
+		if err != nil {
+			return nil, cleanup, err
+		}
+		cs = append(cs, ct)
 	}
+	return cs, cleanup, nil
+}
+
+// setUpNaive: its copy nd does not use mageship, so it drops the require and the
+// replace (the replaced directory is not in its build context).
+func setUpNaive(ctx context.Context, r *runner, c Config, svc service, dir, nd string) (contender, func(), error) {
+	cleanup := func() {}
 	if _, err := r.run(ctx, Cmd{Dir: nd, Name: "go", Args: []string{"mod", "edit", "-droprequire=github.com/mageship/mageship", "-dropreplace=github.com/mageship/mageship"}, Env: c.Env}, svc.Name+"-naive-gomod"); err != nil {
-		return nil, cleanup, err
+		return contender{}, cleanup, err
 	}
 	if err := gitCommit(ctx, r, nd, c.Env, "bench: without mageship", "", svc.Name+"-naive-commit"); err != nil {
-		return nil, cleanup, err
+		return contender{}, cleanup, err
 	}
 	dockerfile := filepath.Join(dir, "naive.Dockerfile")
 	if err := os.WriteFile(dockerfile, []byte(naiveDockerfile(c.BuilderImage, svc.Main, svc.Binary)), 0o644); err != nil {
-		return nil, cleanup, err
+		return contender{}, cleanup, err
 	}
 	tag := c.Registry + "/bench-naive/" + svc.Name + ":latest"
 	cleanup = func() {
@@ -234,7 +294,7 @@ func setUp(ctx context.Context, r *runner, c Config, svc service, dir, ko string
 		r.run(ctx, Cmd{Name: "docker", Args: []string{"image", "rm", "--force", tag}, Env: c.Env}, svc.Name+"-naive-rm")
 	}
 	host := platform.Host()
-	cs = append(cs, contender{
+	return contender{
 		name: "naive", dir: nd, buildKit: true,
 		what: fmt.Sprintf("one-stage Dockerfile (FROM the builder image, COPY . ., go build), docker buildx build --load for %s on the same builder", host),
 		build: func(ctx context.Context, env []string, log string) error {
@@ -255,45 +315,52 @@ func setUp(ctx context.Context, r *runner, c Config, svc service, dir, ko string
 			res.BinaryBytesByPlatform[host.String()], err = binarySize(img, "/usr/local/bin/"+svc.Binary)
 			return err
 		},
-	})
+	}, cleanup, nil
+}
 
-	// mageship: the magefile compiled once, so the timings leave out Mage compiling it.
-	md, err := copyOf("mageship")
-	if err != nil {
-		return nil, cleanup, err
+// setUpMageship: the magefile of the copy md compiled once, so the timings leave
+// out Mage compiling it. mageship runs the default path (MAGESHIP_BUILD unset),
+// mageship_container MAGESHIP_BUILD=container; each pushes to its own repository.
+func setUpMageship(ctx context.Context, r *runner, c Config, svc service, dir, md, name string) (contender, error) {
+	mageBin := filepath.Join(dir, "mage-"+name)
+	if _, err := r.run(ctx, mageCompileCmd(md, mageBin, c.Env), svc.Name+"-"+name+"-mage-compile"); err != nil {
+		return contender{}, fmt.Errorf("compiling the magefile of %s: %w", svc.Name, err)
 	}
-	mageBin := filepath.Join(dir, "mage-"+svc.Name)
-	if _, err := r.run(ctx, mageCompileCmd(md, mageBin, c.Env), svc.Name+"-mage-compile"); err != nil {
-		return nil, cleanup, fmt.Errorf("compiling the magefile of %s: %w", svc.Name, err)
+	image := imageRepo(c.Registry, name, svc.Name)
+	m := mageRelease{Bin: mageBin, Dir: md, Image: image, Platforms: c.Platforms}
+	path := "MAGESHIP_BUILD unset: the default path"
+	if name == "mageship_container" {
+		m.Build, path = "container", "MAGESHIP_BUILD=container"
 	}
-	image := c.Registry + "/bench/" + svc.Name
-	cs = append(cs, contender{
-		name: "mageship", dir: md, buildKit: true,
-		what: fmt.Sprintf("mage release (compiled magefile): production and debug images for %s, pushed by digest to %s, verified, tagged", platform.Strings(c.Platforms), image),
+	return contender{
+		name: name, dir: md, buildKit: true,
+		what: fmt.Sprintf("mage release (compiled magefile; %s): production and debug images for %s, pushed by digest to %s, verified, tagged", path, platform.Strings(c.Platforms), image),
 		build: func(ctx context.Context, env []string, log string) error {
-			m := mageRelease{Bin: mageBin, Dir: md, Image: image, Platforms: c.Platforms}
 			_, err := r.run(ctx, m.Cmd(env), log)
 			return err
 		},
 		measure: func(ctx context.Context, res *Result) error {
 			return measureRelease(ctx, filepath.Join(md, "dist", "release.json"), svc.Binary, c.Platforms, res)
 		},
-	})
+	}, nil
+}
 
-	// ko: .ko.yaml gives it the same linker flags.
-	kd, err := copyOf("ko")
-	if err != nil {
-		return nil, cleanup, err
-	}
+// addKoConfig writes and commits the .ko.yaml that gives ko the same linker flags.
+func addKoConfig(ctx context.Context, r *runner, c Config, svc service, kd, log string) error {
 	if err := os.WriteFile(filepath.Join(kd, ".ko.yaml"), []byte(koConfig(svc.Main, svc.Binary)), 0o644); err != nil {
-		return nil, cleanup, err
+		return err
 	}
-	if err := gitCommit(ctx, r, kd, c.Env, "bench: .ko.yaml", "", svc.Name+"-ko-commit"); err != nil {
-		return nil, cleanup, err
+	return gitCommit(ctx, r, kd, c.Env, "bench: .ko.yaml", "", log)
+}
+
+// setUpKo: ko in its copy kd.
+func setUpKo(ctx context.Context, r *runner, c Config, svc service, kd, ko string) (contender, error) {
+	if err := addKoConfig(ctx, r, c, svc, kd, svc.Name+"-ko-commit"); err != nil {
+		return contender{}, err
 	}
-	koRepo := c.Registry + "/bench-ko/" + svc.Name
+	koRepo := imageRepo(c.Registry, "ko", svc.Name)
 	var koRef string
-	cs = append(cs, contender{
+	return contender{
 		name: "ko", dir: kd,
 		what: fmt.Sprintf("ko build %s --bare --sbom=none for %s on %s, pushed to %s", c.KoVersion, platform.Strings(c.Platforms), c.KoBaseImage, koRepo),
 		build: func(ctx context.Context, env []string, log string) error {
@@ -323,16 +390,13 @@ func setUp(ctx context.Context, r *runner, c Config, svc service, dir, ko string
 			}
 			return nil
 		},
-	})
+	}, nil
+}
 
-	// floor: go build for every platform at once, no image.
-	fd, err := copyOf("floor")
-	if err != nil {
-		return nil, cleanup, err
-	}
-	out := filepath.Join(dir, "floor-out")
-	builds := floorBuilds(fd, svc.Main, svc.Binary, out, c.Platforms)
-	cs = append(cs, contender{
+// setUpFloor: go build for every platform at once in the copy fd, no image.
+func setUpFloor(r *runner, c Config, svc service, dir, fd string) contender {
+	builds := floorBuilds(fd, svc.Main, svc.Binary, filepath.Join(dir, "floor-out"), c.Platforms)
+	return contender{
 		name: "floor", dir: fd,
 		what: fmt.Sprintf("go build -trimpath -ldflags='-s -w' with CGO_ENABLED=0 for %s in parallel; no image", platform.Strings(c.Platforms)),
 		build: func(ctx context.Context, env []string, log string) error {
@@ -348,8 +412,7 @@ func setUp(ctx context.Context, r *runner, c Config, svc service, dir, ko string
 			}
 			return nil
 		},
-	})
-	return cs, cleanup, nil
+	}
 }
 
 // measureRelease reads the images a release published (dist/release.json) from the

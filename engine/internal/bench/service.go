@@ -38,12 +38,12 @@ type serviceInfo struct {
 var serviceNames = []string{"hello", "large"}
 
 // healthzLine matches the format string of the /healthz line, as the bench may have
-// changed it before ("ok %s r3\n").
-var healthzLine = regexp.MustCompile(`"ok %s( r[0-9]+)?\\n"`)
+// changed it before ("ok %s r3\n", "ok %s c2-x1y2z3\n").
+var healthzLine = regexp.MustCompile(`"ok %s( [0-9a-z-]+)?\\n"`)
 
-// changeLine makes the n-th one-line source change: the /healthz format string
-// becomes "ok %s rN\n". It changes exactly one line, or fails.
-func changeLine(src string, n int) (string, error) {
+// changeLine makes a one-line source change: the /healthz format string becomes
+// "ok %s <mark>\n". It changes exactly one line, or fails.
+func changeLine(src, mark string) (string, error) {
 	lines := strings.Split(src, "\n")
 	found := -1
 	for i, l := range lines {
@@ -57,12 +57,24 @@ func changeLine(src string, n int) (string, error) {
 	if found < 0 {
 		return "", fmt.Errorf(`no line carries the /healthz format string "ok %%s\n" to change`)
 	}
-	lines[found] = healthzLine.ReplaceAllString(lines[found], `"ok %s r`+strconv.Itoa(n)+`\n"`)
+	lines[found] = healthzLine.ReplaceAllLiteralString(lines[found], `"ok %s `+mark+`\n"`)
 	return strings.Join(lines, "\n"), nil
 }
 
-// versionTag is the tag of the n-th change; the prepared repository is at v0.1.0.
+// localMark is the local scenario's n-th change: "r<n>".
+func localMark(n int) string { return "r" + strconv.Itoa(n) }
+
+// versionTag is the local scenario's tag of the n-th change; the prepared repository
+// is at v0.1.0.
 func versionTag(n int) string { return "v0.1." + strconv.Itoa(n) }
+
+// ciMark is the CI scenario's n-th change: "c<n>-<run>", where run is the bench
+// run's own word, so that no earlier bench run has built (and pushed) the same
+// binary: a CI job builds a binary nobody has built.
+func ciMark(n int, run string) string { return "c" + strconv.Itoa(n) + "-" + run }
+
+// ciVersionTag is the CI scenario's tag of the n-th change.
+func ciVersionTag(n int) string { return "v0.2." + strconv.Itoa(n) }
 
 // prepareHello copies examples/hello into dir, points its replace of mageship at
 // root (as the integration tests do), and makes it a git repository at v0.1.0.
@@ -197,22 +209,22 @@ func gitCommit(ctx context.Context, r *runner, dir string, base []string, msg, t
 	return nil
 }
 
-// change makes the n-th one-line change in the copy at dir, commits it and tags it
-// versionTag(n).
-func (s service) change(ctx context.Context, r *runner, dir string, n int, base []string, log string) error {
+// change makes a one-line change (changeLine with mark) in the copy at dir, commits
+// it and tags it tag.
+func (s service) change(ctx context.Context, r *runner, dir, mark, tag string, base []string, log string) error {
 	p := filepath.Join(dir, filepath.FromSlash(s.File))
 	src, err := os.ReadFile(p)
 	if err != nil {
 		return err
 	}
-	changed, err := changeLine(string(src), n)
+	changed, err := changeLine(string(src), mark)
 	if err != nil {
 		return fmt.Errorf("changing %s: %w", p, err)
 	}
 	if err := os.WriteFile(p, []byte(changed), 0o644); err != nil {
 		return err
 	}
-	return gitCommit(ctx, r, dir, base, fmt.Sprintf("bench: one-line change %d", n), versionTag(n), log)
+	return gitCommit(ctx, r, dir, base, "bench: one-line change "+mark, tag, log)
 }
 
 // copyTree copies the regular files of src into dst, skipping dist/ and, unless

@@ -11,18 +11,20 @@ func TestChangeLine(t *testing.T) {
 	const hello = "\tmux.HandleFunc(\"/healthz\", func(w http.ResponseWriter, r *http.Request) {\n\t\tfmt.Fprintf(w, \"ok %s\\n\", version)\n\t})\n"
 	tests := []struct {
 		name, src string
-		n         int
+		mark      string
 		want      string
 		err       bool
 	}{
-		{"first change", hello, 1, strings.Replace(hello, `"ok %s\n"`, `"ok %s r1\n"`, 1), false},
-		{"a later change replaces the earlier one", strings.Replace(hello, `"ok %s\n"`, `"ok %s r1\n"`, 1), 2, strings.Replace(hello, `"ok %s\n"`, `"ok %s r2\n"`, 1), false},
-		{"no healthz line", "package main\n", 1, "", true},
-		{"two healthz lines", hello + hello, 1, "", true},
+		{"first change", hello, localMark(1), strings.Replace(hello, `"ok %s\n"`, `"ok %s r1\n"`, 1), false},
+		{"a later change replaces the earlier one", strings.Replace(hello, `"ok %s\n"`, `"ok %s r1\n"`, 1), localMark(2), strings.Replace(hello, `"ok %s\n"`, `"ok %s r2\n"`, 1), false},
+		{"a CI change", hello, ciMark(1, "t5x0k2"), strings.Replace(hello, `"ok %s\n"`, `"ok %s c1-t5x0k2\n"`, 1), false},
+		{"a later CI change replaces the earlier one", strings.Replace(hello, `"ok %s\n"`, `"ok %s c1-t5x0k2\n"`, 1), ciMark(2, "t5x0k2"), strings.Replace(hello, `"ok %s\n"`, `"ok %s c2-t5x0k2\n"`, 1), false},
+		{"no healthz line", "package main\n", localMark(1), "", true},
+		{"two healthz lines", hello + hello, localMark(1), "", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := changeLine(tc.src, tc.n)
+			got, err := changeLine(tc.src, tc.mark)
 			if (err != nil) != tc.err {
 				t.Fatalf("changeLine error = %v, want error %v", err, tc.err)
 			}
@@ -65,7 +67,7 @@ func TestGenerateLarge(t *testing.T) {
 			t.Errorf("go.mod lacks %q:\n%s", want, gomod)
 		}
 	}
-	if _, err := changeLine(files["cmd/large/main.go"], 1); err != nil {
+	if _, err := changeLine(files["cmd/large/main.go"], localMark(1)); err != nil {
 		t.Errorf("the one-line change does not apply to cmd/large/main.go: %v", err)
 	}
 	// Every module is used by some package.
