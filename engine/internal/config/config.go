@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"path"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -37,7 +38,18 @@ const (
 	EnvBuilder         = "BUILDX_BUILDER"
 	EnvTemplate        = "MAGESHIP_TEMPLATE"
 	EnvBuild           = "MAGESHIP_BUILD"
+	// EnvDist is mageship's output directory (binaries, SHA256SUMS, release.json,
+	// digests/), relative to the module root or absolute; default DefaultDist.
+	EnvDist = "MAGESHIP_DIST"
+	// EnvDockerfile is where mage dockerfile writes the rendered Dockerfile, relative to
+	// the module root or absolute; {binary} in it is replaced by each image's binary
+	// (required with several images). Default Dockerfile, or {binary}.Dockerfile for
+	// several images.
+	EnvDockerfile = "MAGESHIP_DOCKERFILE"
 )
+
+// DefaultDist is mageship's output directory, relative to the module root.
+const DefaultDist = "dist"
 
 // Where go build runs (Config.Build, MAGESHIP_BUILD).
 const (
@@ -92,6 +104,11 @@ type Resolved struct {
 	Builder      string // empty: let buildx choose (BUILDX_BUILDER or its current builder)
 	Template     string // path of the user's own template, relative to the module root; "" for mageship's
 	Source       string
+	// Dist is mageship's output directory, absolute (MAGESHIP_DIST; default <module root>/dist).
+	Dist string
+	// Dockerfile is where mage dockerfile writes, absolute; {binary} stands for each
+	// image's binary (see DockerfilePath).
+	Dockerfile string
 	// DefaultTemplate and DefaultIgnore are mageship's Dockerfile.tmpl and .dockerignore,
 	// which the targets embed and send with every request.
 	DefaultTemplate string
@@ -129,6 +146,9 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 	case BuildHost, BuildContainer:
 	default:
 		return Resolved{}, fmt.Errorf("unknown build path %q (from %s or Config.Build): use %s (compile on this machine, the default) or %s (compile inside BuildKit)", r.Build, EnvBuild, BuildHost, BuildContainer)
+	}
+	if r.Dist, err = dist(p.Dir, getenv(EnvDist)); err != nil {
+		return Resolved{}, err
 	}
 	r.BuilderImage = pick(getenv(EnvBuilderImage), c.BuilderImage, "golang:"+p.MinorGo()+"-alpine")
 	if p.GoVersion == "" && r.BuilderImage == "golang:-alpine" {
@@ -239,7 +259,51 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 		ri.RuntimeImage = rt
 		r.Images = append(r.Images, ri)
 	}
+	if r.Dockerfile, err = dockerfilePath(p.Dir, getenv(EnvDockerfile), len(r.Images)); err != nil {
+		return Resolved{}, err
+	}
 	return r, nil
+}
+
+// dist resolves MAGESHIP_DIST (v) against the module root.
+func dist(root, v string) (string, error) {
+	if strings.TrimSpace(v) == "" {
+		v = DefaultDist
+	}
+	d := v
+	if !filepath.IsAbs(d) {
+		d = filepath.Join(root, d)
+	}
+	d = filepath.Clean(d)
+	// root relative to d: "." or a path down from d when d is the root or above it.
+	if rel, err := filepath.Rel(d, root); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("%s=%s is the module root or a directory above it: name a directory of its own for mageship's output, e.g. %s=%s", EnvDist, v, EnvDist, DefaultDist)
+	}
+	return d, nil
+}
+
+// dockerfilePath resolves MAGESHIP_DOCKERFILE (v) against the module root, for n images.
+func dockerfilePath(root, v string, n int) (string, error) {
+	p := v
+	switch {
+	case strings.TrimSpace(v) == "" && n > 1:
+		p = "{binary}.Dockerfile"
+	case strings.TrimSpace(v) == "":
+		p = "Dockerfile"
+	case strings.HasSuffix(v, "/") || strings.HasSuffix(v, string(filepath.Separator)) || filepath.Clean(v) == "." || filepath.Base(v) == "..":
+		return "", fmt.Errorf("%s=%s names a directory: name the file, e.g. %s=Dockerfile.mageship", EnvDockerfile, v, EnvDockerfile)
+	case n > 1 && !strings.Contains(v, "{binary}"):
+		return "", fmt.Errorf("%s=%s names one file for %d images: put {binary} in it, e.g. %s=docker/{binary}.Dockerfile", EnvDockerfile, v, n, EnvDockerfile)
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(root, p)
+	}
+	return filepath.Clean(p), nil
+}
+
+// DockerfilePath is where mage dockerfile writes img's Dockerfile.
+func (r Resolved) DockerfilePath(img ResolvedImage) string {
+	return strings.ReplaceAll(r.Dockerfile, "{binary}", img.Binary)
 }
 
 // Image returns the image whose Name or Binary is n.

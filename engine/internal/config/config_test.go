@@ -33,6 +33,8 @@ func TestResolveDefaults(t *testing.T) {
 		BuilderImage: "golang:1.26-alpine",
 		DebugImage:   "alpine:3.22",
 		Source:       "https://github.com/acme/hello",
+		Dist:         "/src/hello/dist",
+		Dockerfile:   "/src/hello/Dockerfile",
 		Images: []ResolvedImage{{
 			Image:        Image{Name: "hello", Main: "./cmd/hello", Binary: "hello", VersionVar: "main.version", User: "65534:65534", Health: "/healthz", HealthTimeout: 60 * time.Second},
 			RuntimeImage: "scratch",
@@ -129,12 +131,56 @@ func TestResolveErrors(t *testing.T) {
 		{"missing main", none, Config{}, env(), "no main package in /src/hello"},
 		{"unknown build path", hello, Config{}, env(EnvBuild, "qemu"), `unknown build path "qemu" (from MAGESHIP_BUILD or Config.Build): use host`},
 		{"duplicate names", two, Config{Images: []Image{{Main: "./cmd/a", Name: "x"}, {Main: "./cmd/b", Name: "x"}}}, env(), `images 1 and 2 are both named "x"`},
+		{"dist is the module root", hello, Config{}, env(EnvDist, "."), "MAGESHIP_DIST=. is the module root or a directory above it: name a directory of its own for mageship's output, e.g. MAGESHIP_DIST=dist"},
+		{"dist above the module root", hello, Config{}, env(EnvDist, ".."), "MAGESHIP_DIST=.. is the module root"},
+		{"dist is the module root, absolute", hello, Config{}, env(EnvDist, "/src/hello/"), "MAGESHIP_DIST=/src/hello/ is the module root"},
+		{"dist is /", hello, Config{}, env(EnvDist, "/"), "MAGESHIP_DIST=/ is the module root"},
+		{"dockerfile names a directory", hello, Config{}, env(EnvDockerfile, "docker/"), "MAGESHIP_DOCKERFILE=docker/ names a directory: name the file, e.g. MAGESHIP_DOCKERFILE=Dockerfile.mageship"},
+		{"dockerfile is the module root", hello, Config{}, env(EnvDockerfile, "."), "MAGESHIP_DOCKERFILE=. names a directory"},
+		{"one dockerfile for several images", two, Config{Images: []Image{{Main: "./cmd/a"}, {Main: "./cmd/b"}}}, env(EnvDockerfile, "Dockerfile.mageship"), "MAGESHIP_DOCKERFILE=Dockerfile.mageship names one file for 2 images: put {binary} in it, e.g. MAGESHIP_DOCKERFILE=docker/{binary}.Dockerfile"},
 		{"env image for several images collides", two, Config{Images: []Image{{Main: "./cmd/a", Name: "r/one/x"}, {Main: "./cmd/b", Name: "r/two/x"}}}, env(EnvImage, "localhost:5000/p"), `both named "localhost:5000/p/x"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Resolve(tc.p, tc.c, tc.env)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestOutputPaths: where MAGESHIP_DIST and MAGESHIP_DOCKERFILE put mageship's files.
+func TestOutputPaths(t *testing.T) {
+	two := hello
+	two.Mains = []project.Main{{Package: "./cmd/api", Name: "api"}, {Package: "./cmd/worker", Name: "worker"}}
+	twoImages := Config{Images: []Image{{Main: "./cmd/api"}, {Main: "./cmd/worker"}}}
+	for _, tc := range []struct {
+		name            string
+		p               project.Project
+		c               Config
+		env             func(string) string
+		wantDist        string
+		wantDockerfiles []string
+	}{
+		{"defaults", hello, Config{}, env(), "/src/hello/dist", []string{"/src/hello/Dockerfile"}},
+		{"defaults, several images", two, twoImages, env(), "/src/hello/dist", []string{"/src/hello/api.Dockerfile", "/src/hello/worker.Dockerfile"}},
+		{"relative", hello, Config{}, env(EnvDist, "out", EnvDockerfile, "Dockerfile.mageship"), "/src/hello/out", []string{"/src/hello/Dockerfile.mageship"}},
+		{"nested and unclean", hello, Config{}, env(EnvDist, "./build//mageship/", EnvDockerfile, "./docker/Dockerfile"), "/src/hello/build/mageship", []string{"/src/hello/docker/Dockerfile"}},
+		{"absolute", hello, Config{}, env(EnvDist, "/tmp/out", EnvDockerfile, "/tmp/hello.Dockerfile"), "/tmp/out", []string{"/tmp/hello.Dockerfile"}},
+		{"beside the module", hello, Config{}, env(EnvDist, "../hello-dist"), "/src/hello-dist", []string{"/src/hello/Dockerfile"}},
+		{"pattern, several images", two, twoImages, env(EnvDockerfile, "docker/{binary}.Dockerfile"), "/src/hello/dist", []string{"/src/hello/docker/api.Dockerfile", "/src/hello/docker/worker.Dockerfile"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Resolve(tc.p, tc.c, tc.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var dockerfiles []string
+			for _, img := range r.Images {
+				dockerfiles = append(dockerfiles, r.DockerfilePath(img))
+			}
+			if r.Dist != tc.wantDist || !cmp.Equal(dockerfiles, tc.wantDockerfiles) {
+				t.Errorf("Dist %q, Dockerfiles %q; want %q, %q", r.Dist, dockerfiles, tc.wantDist, tc.wantDockerfiles)
 			}
 		})
 	}
