@@ -35,12 +35,24 @@ func SHA256File(path string) (string, error) {
 // As with `cd dir && sha256sum files...`, a relative path in files is relative to dir;
 // an absolute path must lie inside dir. A file listed twice is written once.
 func WriteSums(dir string, files []string) error {
+	sums, err := Sums(dir, files)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, SumsFile), sums, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", SumsFile, err)
+	}
+	return nil
+}
+
+// Sums returns the content WriteSums writes, without writing it.
+func Sums(dir string, files []string) ([]byte, error) {
 	if len(files) == 0 {
-		return fmt.Errorf("write %s in %s: no files given: pass the binaries to checksum", SumsFile, dir)
+		return nil, fmt.Errorf("write %s in %s: no files given: pass the binaries to checksum", SumsFile, dir)
 	}
 	absDir, err := filepath.Abs(dir)
 	if err != nil {
-		return fmt.Errorf("write %s in %s: %w", SumsFile, dir, err)
+		return nil, fmt.Errorf("write %s in %s: %w", SumsFile, dir, err)
 	}
 	type entry struct{ name, path string }
 	var entries []entry
@@ -52,11 +64,11 @@ func WriteSums(dir string, files []string) error {
 		}
 		rel, err := filepath.Rel(absDir, filepath.Clean(path))
 		if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return fmt.Errorf("write %s in %s: %s is not inside %s: list files under the directory the sums are written to", SumsFile, dir, file, dir)
+			return nil, fmt.Errorf("write %s in %s: %s is not inside %s: list files under the directory the sums are written to", SumsFile, dir, file, dir)
 		}
 		name := filepath.ToSlash(rel)
 		if strings.ContainsAny(name, "\\\n\r") {
-			return fmt.Errorf("write %s in %s: file name %q has a backslash or newline: rename it", SumsFile, dir, name)
+			return nil, fmt.Errorf("write %s in %s: file name %q has a backslash or newline: rename it", SumsFile, dir, name)
 		}
 		if seen[name] {
 			continue
@@ -69,12 +81,9 @@ func WriteSums(dir string, files []string) error {
 	for _, e := range entries {
 		sum, err := SHA256File(e.path)
 		if err != nil {
-			return fmt.Errorf("write %s in %s: %w", SumsFile, dir, err)
+			return nil, fmt.Errorf("write %s in %s: %w", SumsFile, dir, err)
 		}
 		fmt.Fprintf(&sb, "%s  %s\n", sum, e.name)
 	}
-	if err := os.WriteFile(filepath.Join(dir, SumsFile), []byte(sb.String()), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", SumsFile, err)
-	}
-	return nil
+	return []byte(sb.String()), nil
 }
