@@ -63,6 +63,11 @@ type Build struct {
 	// e.g. type=registry,ref=ghcr.io/acme/app:buildcache or type=gha.
 	CacheFrom []string
 	CacheTo   []string
+	// RewriteTimestamp asks the exporter to clamp every file's timestamp in the new
+	// layers to SOURCE_DATE_EPOCH (rewrite-timestamp=true, BuildKit 0.13.2 and newer;
+	// older ones ignore it), so that the same sources give the same layers. Pass the
+	// epoch as the build arg SOURCE_DATE_EPOCH.
+	RewriteTimestamp bool
 	// Progress is passed as --progress. Empty means "plain".
 	Progress string
 	// NoCache passes --no-cache.
@@ -187,15 +192,23 @@ func (b Build) Args() ([]string, error) {
 		args = append(args, "--provenance=false")
 	}
 	args = append(args, "--sbom="+strconv.FormatBool(b.SBOM))
+	rewrite := ""
+	if b.RewriteTimestamp {
+		rewrite = ",rewrite-timestamp=true"
+	}
 	switch b.Output.Kind {
 	case OutputNone:
 		args = append(args, "--output", "type=cacheonly")
 	case OutputLoad:
-		args = append(args, "--load")
+		if rewrite == "" {
+			args = append(args, "--load")
+		} else {
+			args = append(args, "--output", "type=docker"+rewrite)
+		}
 	case OutputPush:
-		args = append(args, "--output", "type=image,push=true")
+		args = append(args, "--output", "type=image,push=true"+rewrite)
 	case OutputPushByDigest:
-		args = append(args, "--output", "type=image,name="+b.Output.Repository+",push-by-digest=true,name-canonical=true,push=true")
+		args = append(args, "--output", "type=image,name="+b.Output.Repository+",push-by-digest=true,name-canonical=true,push=true"+rewrite)
 	}
 	args = append(args, "--metadata-file", b.MetadataFile, b.Context)
 	return args, nil

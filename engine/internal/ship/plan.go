@@ -64,6 +64,9 @@ func load(o Options) (config.Resolved, error) {
 const (
 	EnvCacheFrom = "MAGESHIP_CACHE_FROM"
 	EnvCacheTo   = "MAGESHIP_CACHE_TO"
+	// EnvSourceDateEpoch overrides the time every image records (default: the
+	// commit's time), as reproducible-builds.org defines it.
+	EnvSourceDateEpoch = "SOURCE_DATE_EPOCH"
 )
 
 // goEnvNames are the Go settings of the caller that reach the build stage.
@@ -196,6 +199,18 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 	if !info.Created.IsZero() {
 		args["CREATED"] = info.Created.UTC().Format(time.RFC3339)
 	}
+	// Reproducible images: every timestamp BuildKit writes (config, history, the files
+	// of the new layers) is the commit's time, or the caller's SOURCE_DATE_EPOCH.
+	epoch := e.getenv(EnvSourceDateEpoch)
+	if epoch == "" && !info.Created.IsZero() {
+		epoch = strconv.FormatInt(info.Created.Unix(), 10)
+	}
+	if epoch != "" {
+		if _, err := strconv.ParseUint(epoch, 10, 63); err != nil {
+			return Spec{}, fmt.Errorf("%s=%s is not a Unix time in seconds: unset it to use the commit's time", EnvSourceDateEpoch, epoch)
+		}
+		args[EnvSourceDateEpoch] = epoch
+	}
 	if !host {
 		for k, val := range e.goEnv {
 			args[k] = val
@@ -213,6 +228,8 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 		Output:       out,
 		MetadataFile: filepath.Join(dir, base+".metadata.json"),
 		Progress:     "auto",
+		// Clamp file times to SOURCE_DATE_EPOCH when there is one.
+		RewriteTimestamp: epoch != "",
 	}
 	if c := e.getenv(EnvCacheFrom); c != "" {
 		s.Build.CacheFrom = []string{strings.ReplaceAll(c, "{name}", base)}
