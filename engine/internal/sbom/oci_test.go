@@ -1,0 +1,270 @@
+package sbom
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// serve starts an in-process registry, with or without the referrers API, behind
+// filter when one is given, and returns its host:port (loopback: plain HTTP). The
+// registry logs every request it answers into reqs.
+func serve(t *testing.T, referrersAPI bool, filter func(http.Handler) http.Handler) (host string, reqs *bytes.Buffer) {
+	t.Helper()
+	reqs = &bytes.Buffer{}
+	var h http.Handler = ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)), ggcrregistry.WithReferrersSupport(referrersAPI))
+	if filter != nil {
+		h = filter(h)
+	}
+	logged := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqs.WriteString(r.Method + " " + r.URL.Path + "\n")
+		h.ServeHTTP(w, r)
+	})
+	s := httptest.NewServer(logged)
+	t.Cleanup(s.Close)
+	return strings.TrimPrefix(s.URL, "http://"), reqs
+}
+
+// testOptions keeps the developer's Docker config out and does not wait between tries.
+var testOptions = []remote.Option{
+	remote.WithAuthFromKeychain(authn.NewMultiKeychain()),
+	remote.WithRetryBackoff(remote.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 2}),
+}
+
+// pushImage pushes a small random image to host/repo and returns it as repo@digest.
+func pushImage(t *testing.T, host, repo string) string {
+	t.Helper()
+	img, err := random.Image(512, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := name.NewDigest(host + "/" + repo + "@" + d.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(ref, img, testOptions...); err != nil {
+		t.Fatal(err)
+	}
+	return ref.String()
+}
+
+func testDoc(t *testing.T, when time.Time) []byte {
+	t.Helper()
+	doc, err := FromBuildInfo(handBuildInfo(), when)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+func TestAttachAndFind(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		referrersAPI bool
+	}{
+		{"registry with the referrers API", true},
+		{"registry without it: referrers tag schema", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			host, reqs := serve(t, tc.referrersAPI, nil)
+			subject := pushImage(t, host, "mageship/app")
+			other := pushImage(t, host, "mageship/app")
+			doc := testDoc(t, created)
+
+			at, err := Attach(ctx, subject, doc, testOptions...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pushReferrer(t, subject) // another kind of referrer, which Find passes over
+			got, err := Find(ctx, subject, testOptions...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, doc) {
+				t.Errorf("Find returned another document:\n%s", got)
+			}
+
+			// The artifact is what the OCI 1.1 spec asks of one.
+			art, err := remote.Get(mustDigest(t, at), testOptions...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m v1.Manifest
+			if err := json.Unmarshal(art.Manifest, &m); err != nil {
+				t.Fatal(err)
+			}
+			sd := mustDigest(t, subject)
+			if m.MediaType != types.OCIManifestSchema1 || m.ArtifactType != MediaType ||
+				m.Config.MediaType != types.OCIEmptyJSON || m.Config.Size != 2 ||
+				m.Config.Digest.String() != "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a" ||
+				len(m.Layers) != 1 || m.Layers[0].MediaType != MediaType ||
+				m.Subject == nil || m.Subject.Digest.String() != sd.DigestStr() || m.Subject.MediaType == "" || m.Subject.Size == 0 ||
+				m.Annotations[AnnotationCreated] != "2026-11-29T01:02:03Z" {
+				t.Errorf("artifact manifest:\n%s", art.Manifest)
+			}
+
+			// The referrers tag schema's tag exists exactly when the registry lacks the API.
+			fallback := sd.Context().Tag(strings.Replace(sd.DigestStr(), ":", "-", 1))
+			idx, terr := remote.Index(fallback, testOptions...)
+			if tc.referrersAPI {
+				if terr == nil {
+					t.Errorf("fallback tag %s written although the registry has the referrers API", fallback)
+				}
+				if !strings.Contains(reqs.String(), "GET /v2/mageship/app/referrers/"+sd.DigestStr()) {
+					t.Errorf("the referrers API was not asked:\n%s", reqs)
+				}
+			} else {
+				if terr != nil {
+					t.Fatalf("reading the fallback tag %s: %v", fallback, terr)
+				}
+				im, err := idx.IndexManifest()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var sboms []string
+				for _, d := range im.Manifests {
+					if d.ArtifactType == MediaType {
+						sboms = append(sboms, d.Digest.String())
+					}
+				}
+				if len(im.Manifests) != 2 || len(sboms) != 1 || sboms[0] != mustDigest(t, at).DigestStr() {
+					t.Errorf("fallback index %+v, want the SBOM %s and the other referrer", im.Manifests, at)
+				}
+			}
+
+			// Attaching the same document again changes nothing.
+			again, err := Attach(ctx, subject, doc, testOptions...)
+			if err != nil || again != at {
+				t.Errorf("second Attach = %s, %v; want %s", again, err, at)
+			}
+			// A newer document wins.
+			newer := testDoc(t, created.Add(time.Hour))
+			if _, err := Attach(ctx, subject, newer, testOptions...); err != nil {
+				t.Fatal(err)
+			}
+			got, err = Find(ctx, subject, testOptions...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, newer) {
+				t.Errorf("Find after a newer Attach returned the older document")
+			}
+
+			// Another image of the repository has none.
+			if _, err := Find(ctx, other, testOptions...); err == nil || !strings.Contains(err.Error(), "has no SBOM attached") {
+				t.Errorf("Find of an image without SBOM: %v", err)
+			}
+		})
+	}
+}
+
+// pushReferrer pushes a random image whose subject is the image at subject.
+func pushReferrer(t *testing.T, subject string) {
+	t.Helper()
+	sd := mustDigest(t, subject)
+	desc, err := remote.Head(sd, testOptions...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := mutate.Subject(img, *desc).(v1.Image)
+	d, err := ref.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(sd.Context().Digest(d.String()), ref, testOptions...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustDigest(t *testing.T, s string) name.Digest {
+	t.Helper()
+	d, err := name.NewDigest(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// rejectSubjects is a registry that refuses manifests with a subject, as some
+// registries refuse OCI 1.1 artifacts.
+func rejectSubjects(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") {
+			b, _ := io.ReadAll(r.Body)
+			if bytes.Contains(b, []byte(`"subject"`)) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				io.WriteString(w, `{"errors":[{"code":"MANIFEST_INVALID","message":"manifest invalid","detail":"unknown field\nsubject"}]}`)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(b))
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func TestAttachErrors(t *testing.T) {
+	ctx := context.Background()
+	host, _ := serve(t, false, rejectSubjects)
+	subject := pushImage(t, host, "mageship/app")
+	doc := testDoc(t, created)
+	sd := mustDigest(t, subject)
+
+	for _, tc := range []struct {
+		name    string
+		subject string
+		doc     []byte
+		want    []string
+	}{
+		{"registry refuses artifacts", subject, doc, []string{"attaching the SBOM to " + subject, "refused the SBOM artifact", "MANIFEST_INVALID", "MAGESHIP_SBOM=off"}},
+		{"a tag, not a digest", host + "/mageship/app:latest", doc, []string{"not an image reference by digest"}},
+		{"no such image", host + "/mageship/app@sha256:" + strings.Repeat("0", 64), doc, []string{"reading the image", "not found"}},
+		{"not SPDX", subject, []byte(`{"bomFormat":"CycloneDX"}`), []string{"not SPDX JSON"}},
+		{"unreachable registry", "127.0.0.1:1/mageship/app@" + sd.DigestStr(), doc, []string{"cannot reach registry 127.0.0.1:1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Attach(ctx, tc.subject, tc.doc, testOptions...)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is not one line: %q", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+	// Nothing referring to the image was left behind.
+	fallback := sd.Context().Tag(strings.Replace(sd.DigestStr(), ":", "-", 1))
+	if _, err := remote.Head(fallback, testOptions...); err == nil {
+		t.Errorf("fallback tag %s exists after a refused Attach", fallback)
+	}
+}
