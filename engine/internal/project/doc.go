@@ -1,5 +1,9 @@
 // Package project owns what mageship learns from the Go repository it ships, before
 // any configuration: the module path and Go version from go.mod (via
-// golang.org/x/mod/modfile), the main packages (cmd/* or the root), whether vendor/
-// is committed and whether go.sum is present where it is needed.
+// golang.org/x/mod/modfile), the main packages and the names go build gives their
+// binaries, whether vendor/ is committed, whether go.sum is present where it is needed,
+// the go.work the module builds in; and, read from the source files with go/build and
+// go/parser (never with the go command, so nothing is downloaded), what one main
+// package links from its module: the files its build reads, what it embeds, and the
+// variables -X can stamp the version into.
 package project

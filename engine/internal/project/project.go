@@ -3,9 +3,8 @@ package project
 import (
 	"errors"
 	"fmt"
-	"go/build"
+	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -31,6 +30,8 @@ type Project struct {
 	// Replaces are go.mod replace directives that point at directories outside the
 	// module root: an image build must bring them into the build.
 	Replaces []Replace
+	// Workspace is the go.work the module builds in, if any.
+	Workspace Workspace
 }
 
 // Replace is a module replaced by a directory outside the module root.
@@ -42,8 +43,8 @@ type Replace struct {
 
 // Main is one main package of the module.
 type Main struct {
-	Package string // relative to the module root: "./cmd/hello" or "."
-	Name    string // the binary's default name: the directory's base, or the module's base for "."
+	Package string // relative to the module root: "./cmd/hello", "./server" or "."
+	Name    string // the binary's default name, as go build names it (see ExecName)
 }
 
 // Load reads the module rooted at dir.
@@ -91,7 +92,28 @@ func Load(dir string) (Project, error) {
 	if p.Mains, err = findMains(abs, p.Module); err != nil {
 		return Project{}, err
 	}
+	p.Workspace.File, p.Workspace.Needed = p.workspace(mf)
 	return p, nil
+}
+
+// workspace finds the go.work the module builds in and the modules of it that the main
+// packages import and go.mod does not replace.
+func (p Project) workspace(mf *modfile.File) (string, []Replace) {
+	file, others := findWorkspace(p.Dir)
+	if file == "" || len(others) == 0 {
+		return file, nil
+	}
+	var imports []string
+	for _, m := range p.Mains {
+		if l, err := p.Link(m.Package, nil); err == nil {
+			imports = append(imports, l.External...)
+		}
+	}
+	replaced := map[string]bool{}
+	for _, r := range mf.Replace {
+		replaced[r.Old.Path] = true
+	}
+	return file, neededWorkspace(others, imports, replaced)
 }
 
 // tooling are the modules a repository requires for its magefile, never for its
@@ -124,31 +146,59 @@ func serviceModules(mf *modfile.File) []string {
 	return out
 }
 
-// findMains lists the main packages under cmd/, or the root package when it is main.
-// Files with build tags that are not set by default (such as mage's) are ignored.
+// findMains lists the module's main packages: those in the conventional places, each
+// cmd/<name> and the root package; only when there are none there, every main package
+// that go list ./... would list (vendor/, testdata/ and directories starting with . or
+// _ are left out, and so are nested modules). Files with build tags that are not set by
+// default (such as mage's) are ignored. Each is named as go build names its binary.
 func findMains(dir, module string) ([]Main, error) {
 	var mains []Main
+	add := func(rel string) {
+		pkg := "./" + rel
+		ip := module + "/" + rel
+		if rel == "." {
+			pkg, ip = ".", module
+		}
+		mains = append(mains, Main{Package: pkg, Name: ExecName(ip)})
+	}
 	entries, _ := os.ReadDir(filepath.Join(dir, "cmd"))
 	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		if isMain(filepath.Join(dir, "cmd", e.Name())) {
-			mains = append(mains, Main{Package: "./cmd/" + e.Name(), Name: e.Name()})
+		if e.IsDir() && isMain(filepath.Join(dir, "cmd", e.Name())) {
+			add("cmd/" + e.Name())
 		}
 	}
 	if isMain(dir) {
-		mains = append(mains, Main{Package: ".", Name: path.Base(module)})
+		add(".")
+	}
+	if len(mains) == 0 {
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || !d.IsDir() || p == dir {
+				return nil // unreadable corners are go build's to report
+			}
+			if skipDir(d.Name()) {
+				return filepath.SkipDir
+			}
+			if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
+				return filepath.SkipDir // a nested module
+			}
+			if isMain(p) {
+				rel, _ := filepath.Rel(dir, p)
+				add(filepath.ToSlash(rel))
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	sort.Slice(mains, func(i, j int) bool { return mains[i].Package < mains[j].Package })
 	return mains, nil
 }
 
 func isMain(dir string) bool {
-	ctx := build.Default
-	ctx.CgoEnabled = false
+	ctx := buildContext(nil)
 	pkg, err := ctx.ImportDir(dir, 0)
-	return err == nil && pkg.Name == "main"
+	return err == nil && pkg.Name == "main" && len(pkg.GoFiles) > 0
 }
 
 // MinorGo is the major.minor of the go directive ("1.26" of "1.26.2"), used to pick
