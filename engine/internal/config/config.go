@@ -81,9 +81,9 @@ type Config struct {
 type Image struct {
 	Name       string   // repository, e.g. ghcr.io/acme/hello; default: the binary's name (local only)
 	Main       string   // main package, e.g. ./cmd/hello; default: the only one in the module
-	Binary     string   // binary name; default: base of Main
+	Binary     string   // binary name; default: go build's name for Main (its last element, before any /vN)
 	Ports      []int    // EXPOSEd; the first is the smoke test's port
-	VersionVar string   // -X target for the version; default main.version; "-" for none
+	VersionVar string   // -X target for the version; default: detected (see versionVar); "-" for none
 	Runtime    string   // "scratch", "distroless" or an image; default Config.RuntimeImage
 	Tags       []string // go build tags
 	User       string   // runtime and debug user; default 65534:65534
@@ -113,6 +113,9 @@ type Resolved struct {
 	// which the targets embed and send with every request.
 	DefaultTemplate string
 	DefaultIgnore   string
+	// Warnings are what the repository left to guess, one line each naming the fix,
+	// for the pipelines to print before they build.
+	Warnings []string
 }
 
 // ResolvedImage is an Image with its defaults applied.
@@ -206,10 +209,7 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 			ri.Main = "."
 		}
 		if ri.Binary == "" {
-			ri.Binary = path.Base(ri.Main)
-			if ri.Main == "." {
-				ri.Binary = path.Base(p.Module)
-			}
+			ri.Binary = project.ExecName(p.ImportPath(ri.Main))
 		}
 		ri.NameSet = ri.Name != "" || envImage != ""
 		if ri.Name == "" {
@@ -229,10 +229,9 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 			return Resolved{}, fmt.Errorf("images %d and %d are both named %q: give each image its own Name", j+1, i+1, ri.Name)
 		}
 		seen[ri.Name] = i
-		if ri.VersionVar == "" {
-			ri.VersionVar = DefaultVersionVar
-		} else if ri.VersionVar == "-" {
-			ri.VersionVar = ""
+		var warning string
+		if ri.VersionVar, warning = versionVar(p, ri); warning != "" {
+			r.Warnings = append(r.Warnings, warning)
 		}
 		if ri.User == "" {
 			ri.User = DefaultUser
