@@ -88,6 +88,15 @@ func run(ctx context.Context, b Build, o *options) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("go build %s for %s: %w", b.Main, b.Platform, context.Cause(ctx))
 		}
+		if line, ok := goCommandError(out); ok {
+			// The go command itself refused (a toolchain it cannot get, a go.mod it
+			// cannot use): its first meaningful line says it all.
+			msg := fmt.Sprintf("go build %s for %s: %s", b.Main, b.Platform, line)
+			if hint := toolchainHint(line); hint != "" {
+				msg += ": " + hint
+			}
+			return errors.New(msg)
+		}
 		msg := fmt.Sprintf("go build %s for %s in %s: %v", b.Main, b.Platform, b.Dir, err)
 		if hint := cgoHint(b, out); hint != "" {
 			msg += ": " + hint
@@ -103,7 +112,55 @@ func run(ctx context.Context, b Build, o *options) error {
 	if err := binary.CheckFile(b.outputPath(), b.Platform); err != nil {
 		return fmt.Errorf("go build %s for %s: %w", b.Main, b.Platform, err)
 	}
-	return nil
+	return checkStamped(b)
+}
+
+// goCommandError returns the go command's own error when out is one: lines of the
+// form "go: ...", after its progress lines ("go: downloading ..."), as one line: the
+// first such error with the indented lines that continue it ("to update it: go mod
+// tidy"). A compile or package error (file:line: ...) is not one: all its lines matter.
+func goCommandError(out []byte) (string, bool) {
+	var parts []string
+	done := false
+	for line := range strings.Lines(string(out)) {
+		line = strings.TrimRight(line, "\r\n")
+		switch {
+		case strings.TrimSpace(line) == "":
+			continue
+		case strings.HasPrefix(line, "\t"), strings.HasPrefix(line, " "):
+			if len(parts) > 0 && !done {
+				parts = append(parts, strings.TrimSpace(line))
+			}
+		case strings.HasPrefix(line, "go: downloading "), strings.HasPrefix(line, "go: finding "), strings.HasPrefix(line, "go: extracting "):
+			continue
+		case !strings.HasPrefix(line, "go: "):
+			return "", false
+		case len(parts) == 0:
+			parts = append(parts, line)
+		default:
+			done = true
+		}
+	}
+	return strings.Join(parts, " "), len(parts) > 0
+}
+
+var (
+	// needsGo matches "go: go.mod requires go >= 1.99 (running go 1.26.8; GOTOOLCHAIN=local)".
+	needsGo = regexp.MustCompile(`requires go >= (\S+) \(running go (\S+); GOTOOLCHAIN=local\)`)
+	// noToolchain matches "go: download go1.99.0 for linux/amd64: toolchain not available"
+	// and "go: download go1.99.0: golang.org/toolchain@...: 403 Forbidden".
+	noToolchain = regexp.MustCompile(`^go: download (go\S+?)(?: for \S+)?: `)
+)
+
+// toolchainHint says what to do about a go command error on the Go toolchain, or "".
+func toolchainHint(line string) string {
+	if m := needsGo.FindStringSubmatch(line); m != nil {
+		return fmt.Sprintf("install Go %s or newer on this machine, or let the go command fetch it (GOTOOLCHAIN=auto)", m[1])
+	}
+	if m := noToolchain.FindStringSubmatch(line); m != nil {
+		return fmt.Sprintf("go.mod asks for %s (its toolchain or go line) and the go command cannot download it: install it, or build with the Go you have (GOTOOLCHAIN=local) where go.mod's go line allows", m[1])
+	}
+	return ""
 }
 
 // excluded finds the directories whose Go files the go command left out, as in
