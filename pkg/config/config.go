@@ -21,7 +21,7 @@ type Config struct {
 	Build           string   // where go build runs: "host" (default) or "container" (MAGESHIP_BUILD)
 	BuilderImage    string   // Go builder image of the container build; default golang:<go.mod major.minor>-alpine
 	RuntimeImage    string   // production base for images that set no Runtime; default scratch
-	DebugImage      string   // debug base, and where the host build takes the CA bundle from; default alpine:3.22
+	DebugImage      string   // debug base; default alpine:3.22
 	DistrolessImage string   // what Runtime "distroless" means; default gcr.io/distroless/static-debian12:nonroot
 	Builder         string   // buildx builder; BUILDX_BUILDER wins; default: buildx's current builder
 	Template        string   // path to your own Dockerfile template, relative to the module root

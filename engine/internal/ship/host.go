@@ -1,7 +1,9 @@
 package ship
 
 import (
+	"bytes"
 	"context"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/x509roots/fallback/bundle"
 
 	"github.com/mageship/mageship/engine/internal/config"
 	"github.com/mageship/mageship/engine/internal/gobuild"
@@ -49,8 +53,8 @@ func hostBuilds(r config.Resolved, info version.Info, plats []platform.Platform,
 }
 
 // compile runs the host path's builds in parallel and puts beside each image's
-// binaries the files its images need: Go's zoneinfo.zip (from the Go that compiled
-// them), passwd and group. The CA bundle comes from the debug base, in the Dockerfile.
+// binaries the files its images need: the CA bundle (caBundle), Go's zoneinfo.zip
+// (from the Go that compiled them), passwd and group.
 func compile(ctx context.Context, r config.Resolved, info version.Info, plats []platform.Platform, dir string, out io.Writer) error {
 	start := time.Now()
 	builds := hostBuilds(r, info, plats, dir)
@@ -63,7 +67,7 @@ func compile(ctx context.Context, r config.Resolved, info version.Info, plats []
 	}
 	for _, img := range r.Images {
 		c := hostContext(dir, img)
-		for name, data := range map[string][]byte{"zoneinfo.zip": zoneinfo, "passwd": []byte(passwd), "group": []byte(group)} {
+		for name, data := range map[string][]byte{"ca-certificates.crt": caBundle(), "zoneinfo.zip": zoneinfo, "passwd": []byte(passwd), "group": []byte(group)} {
 			if err := os.WriteFile(filepath.Join(c, name), data, 0o644); err != nil {
 				return err
 			}
@@ -71,6 +75,21 @@ func compile(ctx context.Context, r config.Resolved, info version.Info, plats []
 	}
 	fmt.Fprintf(out, "compiled %d binaries on this machine (%s) in %.1fs\n", len(builds), platform.Strings(plats), time.Since(start).Seconds())
 	return nil
+}
+
+// caBundle is the host path's CA bundle, in PEM: the Mozilla NSS roots as the Go team
+// publishes them (golang.org/x/crypto/x509roots/fallback, pinned by the engine's
+// go.mod), without the roots NSS distrusts after a date, a constraint PEM cannot carry.
+// It is the same bytes on every machine, so images stay reproducible, and taking it
+// needs no image pull.
+func caBundle() []byte {
+	var b bytes.Buffer
+	for r := range bundle.Roots() {
+		if r.Constraint == nil {
+			pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: r.Certificate})
+		}
+	}
+	return b.Bytes()
 }
 
 // goZoneinfo reads lib/time/zoneinfo.zip of the Go toolchain that builds the module

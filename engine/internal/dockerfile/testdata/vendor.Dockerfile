@@ -31,11 +31,13 @@ RUN --mount=type=cache,id=mageship-gobuild,target=/root/.cache/go-build \
       -o /out/usr/local/bin/hello ./cmd/hello
 
 # ---- debug: the same binary on a base with a shell, to sh into beside production ----
+# COPY --link makes each layer independent of the base: a builder that starts empty
+# (CI) does not have to pull the base to add them.
 FROM alpine:3.22 AS debug
 ARG VERSION=dev REVISION= CREATED= SOURCE=
-COPY --from=build /out/etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
-COPY --from=build /out/usr/share/zoneinfo.zip /usr/share/zoneinfo.zip
-COPY --from=build /out/usr/local/bin/hello /usr/local/bin/hello
+COPY --link --from=build /out/etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --link --from=build /out/usr/share/zoneinfo.zip /usr/share/zoneinfo.zip
+COPY --link --from=build /out/usr/local/bin/hello /usr/local/bin/hello
 ENV ZONEINFO=/usr/share/zoneinfo.zip
 LABEL org.opencontainers.image.source="${SOURCE}" \
       org.opencontainers.image.revision="${REVISION}" \
@@ -48,10 +50,10 @@ ENTRYPOINT ["/usr/local/bin/hello"]
 # ---- runtime: production, the binary and the few files it needs, nothing else --------
 FROM scratch AS runtime
 ARG VERSION=dev REVISION= CREATED= SOURCE=
-COPY --from=build /out/etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
-COPY --from=build /out/usr/share/zoneinfo.zip /usr/share/zoneinfo.zip
-COPY --from=build /out/etc/passwd /out/etc/group /etc/
-COPY --from=build /out/usr/local/bin/hello /usr/local/bin/hello
+COPY --link --from=build /out/etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --link --from=build /out/usr/share/zoneinfo.zip /usr/share/zoneinfo.zip
+COPY --link --from=build /out/etc/passwd /out/etc/group /etc/
+COPY --link --from=build /out/usr/local/bin/hello /usr/local/bin/hello
 ENV ZONEINFO=/usr/share/zoneinfo.zip
 LABEL org.opencontainers.image.source="${SOURCE}" \
       org.opencontainers.image.revision="${REVISION}" \
