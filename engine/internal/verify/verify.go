@@ -13,6 +13,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/mageship/mageship/engine/internal/binary"
+	"github.com/mageship/mageship/engine/internal/gobuild"
 	"github.com/mageship/mageship/engine/internal/imagefs"
 	"github.com/mageship/mageship/engine/internal/platform"
 )
@@ -45,6 +46,9 @@ type Expect struct {
 	Labels []string
 	// Version, when set, is the value label org.opencontainers.image.version must have.
 	Version string
+	// Stamped, when set, is the version the binary must carry: what -X set a variable
+	// to (see gobuild.Stamped). Empty: the binary's version is not checked.
+	Stamped string
 	// Zoneinfo requires /usr/share/zoneinfo.zip (non-empty) or the /usr/share/zoneinfo/ directory.
 	Zoneinfo bool
 	// MaxBytes is the size budget of the production image: the uncompressed size of
@@ -90,9 +94,9 @@ func (r Result) Err() error {
 }
 
 // Production checks img, the production variant, verified as ref, against e:
-// "shell", "package-manager", "user", "entrypoint", "static-binary", "platform",
-// "ca-bundle", "zoneinfo" (when e.Zoneinfo), "labels" and "size" (when e.MaxBytes >
-// 0). Broken promises are Findings in the Result; the error is for an Expect that
+// "shell", "package-manager", "user", "entrypoint", "static-binary", "version" (when
+// e.Stamped), "platform", "ca-bundle", "zoneinfo" (when e.Zoneinfo), "labels" and
+// "size" (when e.MaxBytes > 0). Broken promises are Findings in the Result; the error is for an Expect that
 // cannot be checked or an image that cannot be read. It reads every layer up to
 // three times (the filesystem, the binary, the size): give it an image whose layers
 // are local or cached.
@@ -121,6 +125,10 @@ func Production(ref string, img v1.Image, e Expect) (Result, error) {
 			problem, fix := splitFix(strings.Replace(err.Error(), "binary ", s.binPath+" ", 1),
 				"build it with CGO_ENABLED=0 GOOS=linux GOARCH="+e.Platform.Arch)
 			s.add("static-binary", problem, fix)
+		}
+		if e.Stamped != "" && !gobuild.Stamped(s.bin, e.Stamped) {
+			s.add("version", fmt.Sprintf("%s does not carry version %s: -X had no effect", s.binPath, e.Stamped),
+				"set Image.VersionVar to a package-level string variable the binary links, or to - for none")
 		}
 	}
 	s.checkPlatform()
