@@ -6,5 +6,7 @@
 // the files and bytes that would be sent, name the ones that look like secrets (.env
 // files, private keys, registry and cloud credentials) and the version-control
 // directories that would go along. Audit only reads; Report.Err turns secrets into an
-// error that says what to do, and Report.Warnings says the rest.
+// error that says what to do, and Report.Warnings says the rest. CheckInputs and
+// CheckEmbeds hold the patterns against the files go build reads and embeds, so that a
+// .dockerignore that leaves one out fails (or warns) before the build, not inside it.
 package buildcontext
