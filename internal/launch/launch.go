@@ -130,35 +130,42 @@ func locate(ctx context.Context, dir string, env []string) (source, error) {
 	if !ok {
 		return source{}, errors.New("finding the mageship engine: the magefile binary has no build information; build it with module support (go tool mage)")
 	}
-	mod := &bi.Main
-	if bi.Main.Path != Module {
-		mod = nil
-		for _, d := range bi.Deps {
-			if d.Path == Module {
-				mod = d
-			}
+	return locateIn(bi, func() (string, error) { return goModDir(ctx, dir, env) })
+}
+
+// locateIn is locate's decision: a published version runs the engine of that
+// version; a directory (a replace directive, relative to the service's go.mod in
+// modDir, or this repository's own magefile) runs the engine from its engine/.
+func locateIn(bi *debug.BuildInfo, modDir func() (string, error)) (source, error) {
+	var mod *debug.Module
+	if bi.Main.Path == Module {
+		mod = &bi.Main
+	}
+	for _, d := range bi.Deps {
+		if d.Path == Module {
+			mod = d
 		}
 	}
 	if mod == nil {
 		return source{}, fmt.Errorf("finding the mageship engine: the magefile does not depend on %s; run go get %s", Module, Module)
 	}
+	isMain := mod == &bi.Main
 	if mod.Replace != nil {
 		mod = mod.Replace
 	}
 	if mod.Version != "" && mod.Version != "(devel)" {
 		return source{path: mod.Path, version: mod.Version}, nil
 	}
-	// A directory: a replace directive (relative to the service's go.mod) or this
-	// repository's own magefile.
-	modDir, err := goModDir(ctx, dir, env)
-	if err != nil {
-		return source{}, err
-	}
-	d := modDir
-	if mod != &bi.Main && !filepath.IsAbs(mod.Path) {
-		d = filepath.Join(modDir, mod.Path)
-	} else if mod != &bi.Main {
-		d = mod.Path
+	d := mod.Path
+	if isMain || !filepath.IsAbs(d) {
+		base, err := modDir()
+		if err != nil {
+			return source{}, err
+		}
+		d = base
+		if !isMain {
+			d = filepath.Join(base, mod.Path)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(d, "engine", "go.mod")); err != nil {
 		return source{}, fmt.Errorf("finding the mageship engine: %s has no engine/go.mod; point the replace directive for %s at a checkout of the mageship repository", d, Module)
