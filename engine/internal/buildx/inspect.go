@@ -121,6 +121,19 @@ func normalize(p platform.Platform) platform.Platform {
 	return p
 }
 
+// MultiPlatform says why b cannot build plats into one image, or "" when it can. Only
+// the docker driver is limited, and by the engine's image store: the classic store
+// (graph drivers such as overlay2) holds one platform of an image, so the docker driver
+// builds one platform at a time; with containerd's image store (containerdStore: the
+// default of Docker Engine 29 and Docker Desktop, see daemon.Info.ContainerdStore) it
+// builds, loads and pushes several.
+func (b Builder) MultiPlatform(plats []platform.Platform, containerdStore bool) string {
+	if len(plats) <= 1 || b.Driver != "docker" || containerdStore {
+		return ""
+	}
+	return "the docker driver builds one platform at a time into the engine's classic image store"
+}
+
 // BuilderNotFoundError is returned when buildx has no builder of that name.
 type BuilderNotFoundError struct {
 	Name string

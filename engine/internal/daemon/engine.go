@@ -25,6 +25,7 @@ import (
 type Client interface {
 	Ping(ctx context.Context, o client.PingOptions) (client.PingResult, error)
 	ServerVersion(ctx context.Context, o client.ServerVersionOptions) (client.ServerVersionResult, error)
+	Info(ctx context.Context, o client.InfoOptions) (client.SystemInfoResult, error)
 	ImageInspect(ctx context.Context, ref string, opts ...client.ImageInspectOption) (client.ImageInspectResult, error)
 	ImagePull(ctx context.Context, ref string, o client.ImagePullOptions) (client.ImagePullResponse, error)
 	ImageRemove(ctx context.Context, ref string, o client.ImageRemoveOptions) (client.ImageRemoveResult, error)
