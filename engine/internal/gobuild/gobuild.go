@@ -36,8 +36,14 @@ type Build struct {
 }
 
 // Args returns the arguments of the go command for b, starting with "build".
+//
+// -buildvcs=false: the binary does not depend on the state of the git checkout (a
+// commit that only touches go.mod, a dirty tree, or no .git at all, as in the
+// container build's context), so the host build, the container build and a plain go
+// build of the same sources give the same bytes. The commit is in the image's
+// org.opencontainers.image.revision label instead.
 func (b Build) Args() []string {
-	args := []string{"build", "-trimpath", "-ldflags", b.ldflags()}
+	args := []string{"build", "-trimpath", "-buildvcs=false", "-ldflags", b.ldflags()}
 	if len(b.Tags) > 0 {
 		args = append(args, "-tags", strings.Join(b.Tags, ","))
 	}

@@ -25,31 +25,31 @@ func TestArgs(t *testing.T) {
 		{
 			name:  "plain",
 			build: Build{Main: ".", Output: "dist/linux_amd64/hello", Platform: amd64},
-			want:  []string{"build", "-trimpath", "-ldflags", "-s -w", "-o", "dist/linux_amd64/hello", "."},
+			want:  []string{"build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w", "-o", "dist/linux_amd64/hello", "."},
 		},
 		{
 			name:  "version",
 			build: Build{Main: "./cmd/hello", Output: "out", Platform: amd64, VersionVar: "main.version", Version: "1.2.3"},
-			want:  []string{"build", "-trimpath", "-ldflags", "-s -w -X main.version=1.2.3", "-o", "out", "./cmd/hello"},
+			want:  []string{"build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -X main.version=1.2.3", "-o", "out", "./cmd/hello"},
 		},
 		{
 			name: "version in another package and extra ldflags",
 			build: Build{Main: "./cmd/hello", Output: "out", Platform: amd64,
 				VersionVar: "github.com/acme/x/internal/version.Version", Version: "v1.2.3-rc.1+abc",
 				LDFlags: []string{"-X main.commit=abc123", "-extldflags=-static"}},
-			want: []string{"build", "-trimpath", "-ldflags",
+			want: []string{"build", "-trimpath", "-buildvcs=false", "-ldflags",
 				"-s -w -X github.com/acme/x/internal/version.Version=v1.2.3-rc.1+abc -X main.commit=abc123 -extldflags=-static",
 				"-o", "out", "./cmd/hello"},
 		},
 		{
 			name:  "tags",
 			build: Build{Main: ".", Output: "out", Platform: amd64, Tags: []string{"netgo", "osusergo"}},
-			want:  []string{"build", "-trimpath", "-ldflags", "-s -w", "-tags", "netgo,osusergo", "-o", "out", "."},
+			want:  []string{"build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w", "-tags", "netgo,osusergo", "-o", "out", "."},
 		},
 		{
 			name:  "vendor",
 			build: Build{Main: ".", Output: "out", Platform: armv7, Mod: "vendor", VersionVar: "main.version", Version: "v9", Tags: []string{"a"}},
-			want:  []string{"build", "-trimpath", "-ldflags", "-s -w -X main.version=v9", "-tags", "a", "-mod=vendor", "-o", "out", "."},
+			want:  []string{"build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -X main.version=v9", "-tags", "a", "-mod=vendor", "-o", "out", "."},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

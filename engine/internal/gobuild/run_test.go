@@ -40,7 +40,7 @@ func TestRunCommand(t *testing.T) {
 		Dir:  "/src/hello",
 		Env:  []string{"HOME=/home/me", "GOFLAGS=-buildvcs=false", "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64"},
 		Name: "go",
-		Args: []string{"build", "-trimpath", "-ldflags", "-s -w -X main.version=v1.2.3", "-o", "dist/linux_arm64/hello", "./cmd/hello"},
+		Args: []string{"build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -X main.version=v1.2.3", "-o", "dist/linux_arm64/hello", "./cmd/hello"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("command (-want +got):\n%s", diff)

@@ -106,15 +106,15 @@ type adoption struct {
 // env is the environment of every command: the rig's, the test's module proxy (with
 // mageship kept out of the checksum database, which has never seen it, and checksum
 // verification on for everything else), and explicit Go settings that would
-// otherwise come from this machine's go env: GOFLAGS=-buildvcs=false (mageship does
-// not set -buildvcs, and with .git present the go command would stamp the commit,
-// which adoption changes, into the binary), GOTOOLCHAIN=local (no toolchain
-// download). VERSION fixes the stamp; binaries builds linux/amd64 only.
+// otherwise come from this machine's go env: GOFLAGS empty (this machine's go env has
+// -buildvcs=false; mageship passes -buildvcs=false itself, and that is what is under
+// test), GOTOOLCHAIN=local (no toolchain download). VERSION fixes the stamp; binaries
+// builds linux/amd64 only.
 func (a *adoption) env(extra ...string) []string {
 	base := []string{
 		"GOPROXY=" + a.proxy.URL, "GOSUMDB=sum.golang.org", "GONOSUMDB=github.com/mageship/mageship",
 		"GOPRIVATE=", "GONOPROXY=", "GOINSECURE=", "GOWORK=off",
-		"GOFLAGS=-buildvcs=false", "GOTOOLCHAIN=local",
+		"GOFLAGS=", "GOTOOLCHAIN=local",
 		"VERSION=" + adoptStamp, "MAGESHIP_PLATFORMS=linux/amd64",
 	}
 	return rigtest.Environ(a.vars, append(base, extra...)...)
@@ -134,13 +134,13 @@ func (a *adoption) start(t *testing.T) {
 }
 
 // referenceBuild builds the service before adoption as mageship's binaries target
-// documents it: CGO_ENABLED=0, -trimpath, -ldflags "-s -w -X main.version=...",
+// documents it: CGO_ENABLED=0, -trimpath, -buildvcs=false, -ldflags "-s -w -X main.version=...",
 // written out here, and checked against what engine/internal/gobuild computes so that
 // a change of mageship's flags fails here rather than comparing unlike binaries.
 func (a *adoption) referenceBuild(t *testing.T) {
 	out := filepath.Join(t.TempDir(), a.fixture.binary)
 	main := "./cmd/" + a.fixture.binary
-	args := []string{"build", "-trimpath", "-ldflags", "-s -w -X main.version=" + adoptStamp, "-o", out, main}
+	args := []string{"build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -X main.version=" + adoptStamp, "-o", out, main}
 	goEnv := []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"}
 
 	amd64, err := platform.Parse("linux/amd64")

@@ -17,7 +17,7 @@ RUN mkdir -p /out/etc/ssl/certs /out/usr/share && \
     printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' > /out/etc/passwd && \
     printf 'root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n' > /out/etc/group
 # The caller's Go module settings (set only when the caller has them).
-ARG GOPROXY GONOPROXY GOPRIVATE GONOSUMDB GONOSUMCHECK GOSUMDB GOINSECURE GOFLAGS
+ARG GOPROXY GONOPROXY GOPRIVATE GONOSUMDB GOSUMDB GOINSECURE GOFLAGS
 ENV CGO_ENABLED=0 GOTOOLCHAIN=local
 # Modules first, in a layer of their own: a change to the source alone downloads
 # nothing. They are in the layer, not in a cache mount, so --cache-to exports them and
@@ -32,7 +32,7 @@ ARG VERSION=dev
 RUN --mount=type=cache,id=mageship-gobuild,target=/root/.cache/go-build \
     --mount=type=secret,id=netrc,target=/root/.netrc,required=false \
     GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \
-    go build -trimpath \
+    go build -trimpath -buildvcs=false \
       -ldflags "-s -w" \
       -o /out/usr/local/bin/svc .
 

@@ -17,7 +17,7 @@ RUN mkdir -p /out/etc/ssl/certs /out/usr/share && \
     printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' > /out/etc/passwd && \
     printf 'root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n' > /out/etc/group
 # The caller's Go module settings (set only when the caller has them).
-ARG GOPROXY GONOPROXY GOPRIVATE GONOSUMDB GONOSUMCHECK GOSUMDB GOINSECURE GOFLAGS
+ARG GOPROXY GONOPROXY GOPRIVATE GONOSUMDB GOSUMDB GOINSECURE GOFLAGS
 ENV CGO_ENABLED=0 GOTOOLCHAIN=local
 # vendor/ is committed: nothing is downloaded, the build uses -mod=vendor.
 COPY . .
@@ -26,7 +26,7 @@ ARG VERSION=dev
 RUN --mount=type=cache,id=mageship-gobuild,target=/root/.cache/go-build \
     --mount=type=secret,id=netrc,target=/root/.netrc,required=false \
     GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \
-    go build -trimpath -mod=vendor \
+    go build -trimpath -buildvcs=false -mod=vendor \
       -ldflags "-s -w -X main.version=${VERSION}" \
       -o /out/usr/local/bin/hello ./cmd/hello
 
