@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +20,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/mageship/mageship/engine/internal/rigtest"
+	"github.com/mageship/mageship/engine/internal/sbom"
+	"github.com/mageship/mageship/engine/internal/sbom/sbomtest"
 	"github.com/mageship/mageship/engine/internal/sign"
 )
 
@@ -65,12 +69,44 @@ func TestSignOnRigRegistry(t *testing.T) {
 
 	released := pushRandom(t, repo)
 	outside := pushRandom(t, repo) // pushed to the same repository, never signed
+	// An SBOM referrer already there: cosign's signature (a Sigstore bundle, also a
+	// referrer) joins it in the same referrers tag and neither hides the other.
+	doc, err := sbom.FromFile(sbomtest.BuildHello(t), time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sbom.Attach(ctx, released, doc); err != nil {
+		t.Fatal(err)
+	}
 
 	start := time.Now()
 	if err := sign.Sign(ctx, released, sign.Options{Key: key, Cosign: cosign}, env); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("signed %s in %s", released, time.Since(start).Round(time.Millisecond))
+	if got, err := sbom.Find(ctx, released); err != nil || !bytes.Equal(got, doc) {
+		t.Errorf("the SBOM after signing: %v (equal: %t)", err, bytes.Equal(got, doc))
+	}
+	d, err := name.NewDigest(released)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := remote.Referrers(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, m := range im.Manifests {
+		kinds = append(kinds, m.ArtifactType)
+	}
+	slices.Sort(kinds)
+	if want := []string{"application/spdx+json", "application/vnd.dev.sigstore.bundle.v0.3+json"}; !slices.Equal(kinds, want) {
+		t.Errorf("referrers of the signed image: %v, want %v", kinds, want)
+	}
 
 	verify := sign.Options{Key: pub, Cosign: cosign}
 	c, err := sign.VerifyCommand(released, verify, env)
