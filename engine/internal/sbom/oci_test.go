@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,18 +23,36 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
+// requestLog is the method and path of every request a test registry answered.
+type requestLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *requestLog) add(r *http.Request) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.WriteString(r.Method + " " + r.URL.Path + "\n")
+}
+
+func (l *requestLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // serve starts an in-process registry, with or without the referrers API, behind
-// filter when one is given, and returns its host:port (loopback: plain HTTP). The
-// registry logs every request it answers into reqs.
-func serve(t *testing.T, referrersAPI bool, filter func(http.Handler) http.Handler) (host string, reqs *bytes.Buffer) {
+// filter when one is given, and returns its host:port (loopback: plain HTTP) and the
+// log of the requests it answers.
+func serve(t *testing.T, referrersAPI bool, filter func(http.Handler) http.Handler) (host string, reqs *requestLog) {
 	t.Helper()
-	reqs = &bytes.Buffer{}
+	reqs = &requestLog{}
 	var h http.Handler = ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)), ggcrregistry.WithReferrersSupport(referrersAPI))
 	if filter != nil {
 		h = filter(h)
 	}
 	logged := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		reqs.WriteString(r.Method + " " + r.URL.Path + "\n")
+		reqs.add(r)
 		h.ServeHTTP(w, r)
 	})
 	s := httptest.NewServer(logged)
