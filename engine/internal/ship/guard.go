@@ -16,16 +16,24 @@ import (
 	"github.com/mageship/mageship/engine/internal/buildcontext"
 	"github.com/mageship/mageship/engine/internal/buildx"
 	"github.com/mageship/mageship/engine/internal/config"
+	"github.com/mageship/mageship/engine/internal/daemon"
 	"github.com/mageship/mageship/engine/internal/dockerfile"
 	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/project"
 	"github.com/mageship/mageship/engine/internal/registry"
 	"github.com/mageship/mageship/engine/internal/verify"
 )
 
 // preflight checks, before anything is built, what would otherwise fail late or
-// half-way: cgo in a main package, a go.mod newer than the builder image, the builder,
-// the base images and their platforms, and secrets in the build context.
+// half-way: cgo in a main package, a go.mod newer than the builder image, a go.work
+// the container build cannot follow, the builder, the base images and their
+// platforms, and the build context (secrets, and files go build needs that
+// .dockerignore leaves out). It first prints what the configuration left to guess
+// (r.Warnings).
 func preflight(ctx context.Context, r config.Resolved, plats []platform.Platform, attest bool, stderr io.Writer) error {
+	for _, w := range r.Warnings {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
 	for _, img := range r.Images {
 		if err := checkCgo(r.Project.Dir, img); err != nil {
 			return err
@@ -33,6 +41,9 @@ func preflight(ctx context.Context, r config.Resolved, plats []platform.Platform
 	}
 	if r.Build == config.BuildContainer {
 		if err := checkGoVersion(r); err != nil {
+			return err
+		}
+		if err := checkWorkspace(r.Project); err != nil {
 			return err
 		}
 	}
@@ -88,6 +99,32 @@ func checkGoVersion(r config.Resolved) error {
 	return nil
 }
 
+// checkWorkspace fails on the container build path when the module builds in a go.work
+// whose other modules it imports: the build context is the module directory, and only
+// go.mod's replace directives bring other directories in.
+func checkWorkspace(p project.Project) error {
+	w := p.Workspace
+	if len(w.Needed) == 0 {
+		return nil
+	}
+	var mods, edits []string
+	for _, m := range w.Needed {
+		rel, err := filepath.Rel(p.Dir, m.Dir)
+		if err != nil {
+			rel = m.Dir
+		}
+		rel = filepath.ToSlash(rel)
+		mods = append(mods, fmt.Sprintf("%s (%s)", m.Module, rel))
+		edits = append(edits, fmt.Sprintf("-require=%s@v0.0.0 -replace=%s=%s", m.Module, m.Module, rel))
+	}
+	file, err := filepath.Rel(p.Dir, w.File)
+	if err != nil {
+		file = w.File
+	}
+	return fmt.Errorf("module %s builds in the workspace %s with %s, which the container build path cannot bring into BuildKit (its build context is the module directory): build on this machine (MAGESHIP_BUILD=host, the default), or say it in go.mod too: go mod edit %s",
+		p.Module, filepath.ToSlash(file), strings.Join(mods, ", "), strings.Join(edits, " "))
+}
+
 // checkBuilder makes sure the buildx builder exists and can produce a
 // multi-platform image when more than one platform is asked for.
 func checkBuilder(ctx context.Context, name string, plats []platform.Platform, attest bool) error {
@@ -96,7 +133,9 @@ func checkBuilder(ctx context.Context, name string, plats []platform.Platform, a
 		return err
 	}
 	if b.Driver == "docker" && len(plats) > 1 {
-		return fmt.Errorf("buildx builder %s uses the docker driver, which cannot build %s into one image: create a builder that can (docker buildx create --use --driver docker-container) or set BUILDX_BUILDER", b.Name, platform.Strings(plats))
+		if why := b.MultiPlatform(plats, containerdStore(ctx)); why != "" {
+			return fmt.Errorf("buildx builder %s uses the docker driver, which cannot build %s into one image (%s): turn on the containerd image store (Docker Desktop: Use containerd for pulling and storing images; Docker Engine: \"features\": {\"containerd-snapshotter\": true} in daemon.json), create a builder that can (docker buildx create --use --driver docker-container) or set BUILDX_BUILDER", b.Name, platform.Strings(plats), why)
+		}
 	}
 	if attest {
 		if why := noAttestations(b); why != "" {
@@ -104,6 +143,18 @@ func checkBuilder(ctx context.Context, name string, plats []platform.Platform, a
 		}
 	}
 	return nil
+}
+
+// containerdStore reports whether the Docker engine keeps images in containerd's image
+// store (docker info), which a docker-driver builder builds several platforms into; an
+// engine that does not answer is taken to have the classic store.
+func containerdStore(ctx context.Context) bool {
+	eng, err := daemon.New(ctx)
+	if err != nil {
+		return false
+	}
+	info, err := eng.Info(ctx)
+	return err == nil && info.ContainerdStore()
 }
 
 // noAttestations says why a builder cannot produce attestations, or "" when it can:
@@ -157,8 +208,9 @@ func hasPlatform(have []platform.Platform, p platform.Platform) bool {
 	return false
 }
 
-// auditContext computes what the build context would send, fails on secrets and
-// warns about version control directories.
+// auditContext computes what the build context would send, fails on secrets and on
+// files go build reads that .dockerignore leaves out (an embed that loses some files
+// is a warning), and warns about version control directories.
 func auditContext(r config.Resolved, stderr io.Writer) error {
 	patterns, source, err := buildcontext.ReadIgnore(r.Project.Dir, r.DefaultIgnore)
 	if err != nil {
@@ -172,6 +224,26 @@ func auditContext(r config.Resolved, stderr io.Writer) error {
 	if err := rep.Err(); err != nil {
 		return err
 	}
+	for _, img := range r.Images {
+		in, err := r.Project.Inputs(img.Main, img.Tags)
+		if err != nil {
+			continue // a package go/build cannot read: go build says why
+		}
+		if err := buildcontext.CheckInputs(patterns, source, img.Main, in.Files); err != nil {
+			return fmt.Errorf("build context: %w", err)
+		}
+		embeds := make([]buildcontext.Embed, len(in.Embeds))
+		for i, e := range in.Embeds {
+			embeds[i] = buildcontext.Embed{Pattern: e.Pattern, Pos: e.Pos, Files: e.Files}
+		}
+		warnings, err := buildcontext.CheckEmbeds(patterns, source, img.Main, embeds)
+		if err != nil {
+			return fmt.Errorf("build context: %w", err)
+		}
+		for _, w := range warnings {
+			fmt.Fprintln(stderr, "warning: build context:", w)
+		}
+	}
 	for _, w := range rep.Warnings() {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
@@ -183,6 +255,9 @@ func auditContext(r config.Resolved, stderr io.Writer) error {
 func expect(r config.Resolved, img config.ResolvedImage, p platform.Platform, ver, revision string) verify.Expect {
 	e := verify.Expect{Binary: img.Binary, Platform: p, User: img.User, Version: ver, Zoneinfo: true, MaxBytes: img.MaxBytes,
 		Labels: []string{verify.LabelVersion}}
+	if img.VersionVar != "" {
+		e.Stamped = ver
+	}
 	if revision != "" {
 		e.Labels = append(e.Labels, verify.LabelRevision, verify.LabelCreated)
 	}

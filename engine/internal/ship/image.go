@@ -26,8 +26,9 @@ type Loaded struct {
 	Entrypoint []string
 }
 
-// Image builds variant v of every configured image for this machine's platform and
-// loads it into the local Docker engine as <repository>:<version> (debug:
+// Image builds variant v of every configured image for the Docker engine's platform
+// (this machine's, unless DOCKER_HOST names an engine of another architecture) and
+// loads it into that engine as <repository>:<version> (debug:
 // <version>-debug). Local builds accept a dirty tree (the version says -dirty) and a
 // directory without git (version dev).
 func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
@@ -44,7 +45,12 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The image runs on the engine: build for its platform, this machine's unless
+	// DOCKER_HOST names an engine of another architecture.
 	host := platform.Host()
+	if ei, err := eng.Info(ctx); err == nil {
+		host = ei.ImagePlatform(host)
+	}
 	if err := preflight(ctx, r, []platform.Platform{host}, false, o.Stderr); err != nil {
 		return nil, err
 	}
@@ -85,7 +91,7 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 		l := Loaded{Ref: ref, Variant: v, Platform: ii.Platform, Size: ii.Size, User: ii.User, Entrypoint: ii.Entrypoint}
 		out = append(out, l)
 		fmt.Fprintf(o.Stdout, "built %s (%s, %s): %s, user %s, entrypoint %s\n", l.Ref, v, l.Platform, bytesize.Format(l.Size), l.User, strings.Join(l.Entrypoint, " "))
-		if err := verifyBuilt(ctx, r, s.Image, v, ref, info, o); err != nil {
+		if err := verifyBuilt(ctx, r, s.Image, v, ref, host, info, o); err != nil {
 			// Nothing half-done: an image that fails verification does not stay tagged.
 			if uerr := eng.Untag(context.WithoutCancel(ctx), ref); uerr != nil {
 				return out[:len(out)-1], fmt.Errorf("%w\n(and %v)", err, uerr)
@@ -96,15 +102,16 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 	return out, nil
 }
 
-// verifyBuilt checks an image Image just loaded. A debug image is compared with the
-// production image of the same version when that is in the engine too.
-func verifyBuilt(ctx context.Context, r config.Resolved, img config.ResolvedImage, v Variant, ref string, info version.Info, o Options) error {
+// verifyBuilt checks an image Image just loaded for platform p. A debug image is
+// compared with the production image of the same version when that is in the engine
+// too.
+func verifyBuilt(ctx context.Context, r config.Resolved, img config.ResolvedImage, v Variant, ref string, p platform.Platform, info version.Info, o Options) error {
 	if v == Production {
-		_, err := verifyLocal(ctx, r, img, v, ref, info, "", o.Stdout)
+		_, err := verifyLoaded(ctx, r, img, v, ref, p, info, "", o.Stdout)
 		return err
 	}
 	prodRef := img.Name + ":" + info.Version
-	prodSHA, err := verifyLocal(ctx, r, img, Production, prodRef, info, "", io.Discard)
+	prodSHA, err := verifyLoaded(ctx, r, img, Production, prodRef, p, info, "", io.Discard)
 	if err != nil {
 		// No production image to compare with (or a broken one): check the debug image
 		// on its own; mage image:verify compares the two once both are built.
@@ -119,6 +126,16 @@ func verifyBuilt(ctx context.Context, r config.Resolved, img config.ResolvedImag
 		}
 		prodSHA = bin["/usr/local/bin/"+img.Binary].SHA256
 	}
-	_, err = verifyLocal(ctx, r, img, v, ref, info, prodSHA, o.Stdout)
+	_, err = verifyLoaded(ctx, r, img, v, ref, p, info, prodSHA, o.Stdout)
 	return err
+}
+
+// verifyLoaded is verifyLocal for an image of platform p, the engine's, which is not
+// this machine's when DOCKER_HOST names an engine of another architecture.
+func verifyLoaded(ctx context.Context, r config.Resolved, img config.ResolvedImage, v Variant, ref string, p platform.Platform, info version.Info, prodSHA string, out io.Writer) (string, error) {
+	image, err := imagefs.FromDaemon(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	return verifyImage(r, img, v, ref, image, p, info, prodSHA, out)
 }
