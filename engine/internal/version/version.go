@@ -130,7 +130,12 @@ func Compute(f Facts, o Options) (Info, error) {
 		case semver.Prerelease(exact) != "":
 			info.Tags = []string{info.Version}
 		default:
-			info.Tags = append([]string{info.Version}, floatingTags(exact, f.AllTags)...)
+			info.Tags = []string{info.Version}
+			for _, fl := range Floating(exact, f.AllTags, nil) {
+				if fl.Moves() {
+					info.Tags = append(info.Tags, fl.Tag)
+				}
+			}
 		}
 	} else {
 		short := shortSHA(f.Commit)
@@ -188,29 +193,63 @@ func highest(tags []string) string {
 	return best
 }
 
-// floatingTags returns X.Y, X and latest for the stable release v, each only when no
-// stable release in all is higher within that minor line, major line or at all. all
-// need not contain v.
-func floatingTags(v string, all []string) []string {
-	higherIn := func(line func(string) string) bool {
-		for _, t := range all {
-			if isStable(t) && line(t) == line(v) && semver.Compare(t, v) > 0 {
-				return true
+// Float is the decision about one floating tag (X.Y, X or latest) of a stable release.
+type Float struct {
+	// Tag is X.Y, X or latest.
+	Tag string
+	// Version is the release asked about, X.Y.Z.
+	Version string
+	// Owner is the version the tag belongs on: the highest stable version of the tag's
+	// line (X.Y.*, X.*.* or all) among Version and the versions already released.
+	Owner string
+}
+
+// Moves reports whether the release may move the tag: no higher stable version of the
+// tag's line is released.
+func (f Float) Moves() bool { return f.Owner == f.Version }
+
+// Floating decides, for the stable release v (vX.Y.Z or X.Y.Z), each of its floating
+// tags X.Y, X and latest, in that order: a tag moves only when no stable version known
+// from git or from the image repository is higher within that minor line, major line,
+// or at all. gitTags are git tag names (vX.Y.Z); registryTags are the repository's
+// image tags, where X.Y.Z and its debug twin X.Y.Z-debug name the stable version
+// X.Y.Z. Everything else in either list (prereleases, vX, X.Y, latest, sha-...,
+// build metadata) is ignored. A v that is not a stable release has no floating tags:
+// Floating returns nil. It does no I/O.
+func Floating(v string, gitTags, registryTags []string) []Float {
+	v = "v" + strings.TrimPrefix(v, "v")
+	if !isStable(v) {
+		return nil
+	}
+	known := make([]string, 0, len(gitTags)+len(registryTags))
+	for _, t := range gitTags {
+		if isStable(t) {
+			known = append(known, t)
+		}
+	}
+	for _, t := range registryTags {
+		// An image tag names a version without the v; the v form is not what
+		// mageship writes, and a tag like v1 or 1.2 is a floating tag itself.
+		t = "v" + strings.TrimSuffix(t, DebugSuffix)
+		if !strings.HasPrefix(t, "vv") && isStable(t) {
+			known = append(known, t)
+		}
+	}
+	owner := func(line func(string) string) string {
+		best := v
+		for _, t := range known {
+			if line(t) == line(v) && semver.Compare(t, best) > 0 {
+				best = t
 			}
 		}
-		return false
+		return strings.TrimPrefix(best, "v")
 	}
-	var out []string
-	if !higherIn(semver.MajorMinor) {
-		out = append(out, strings.TrimPrefix(semver.MajorMinor(v), "v"))
+	ver := strings.TrimPrefix(v, "v")
+	return []Float{
+		{Tag: strings.TrimPrefix(semver.MajorMinor(v), "v"), Version: ver, Owner: owner(semver.MajorMinor)},
+		{Tag: strings.TrimPrefix(semver.Major(v), "v"), Version: ver, Owner: owner(semver.Major)},
+		{Tag: "latest", Version: ver, Owner: owner(func(string) string { return "" })},
 	}
-	if !higherIn(semver.Major) {
-		out = append(out, strings.TrimPrefix(semver.Major(v), "v"))
-	}
-	if !higherIn(func(string) string { return "" }) {
-		out = append(out, "latest")
-	}
-	return out
 }
 
 // describeRE matches git describe --long output: <tag>-<distance>-g<abbreviated sha>.

@@ -332,3 +332,87 @@ func TestDescribeArgs(t *testing.T) {
 		t.Errorf("describeArgs (-want +got):\n%s", diff)
 	}
 }
+
+func TestFloating(t *testing.T) {
+	moved := func(fs []Float) []string {
+		var out []string
+		for _, f := range fs {
+			if f.Moves() {
+				out = append(out, f.Tag)
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name      string
+		v         string
+		git, reg  []string
+		want      []string          // the tags that move
+		wantOwner map[string]string // owners of the tags that do not, where one is higher
+	}{
+		{name: "first release", v: "1.2.3", want: []string{"1.2", "1", "latest"}},
+		{name: "v prefix accepted", v: "v1.2.3", git: []string{"v1.2.3"}, want: []string{"1.2", "1", "latest"}},
+		{name: "highest in git and registry", v: "1.2.4", git: []string{"v1.2.3", "v1.2.4"}, reg: []string{"1.2.3", "1.2.3-debug", "1.2", "1", "latest"},
+			want: []string{"1.2", "1", "latest"}},
+		{name: "stale clone: git lacks the higher version, the registry has it", v: "1.2.3", git: []string{"v1.2.2", "v1.2.3"}, reg: []string{"1.2.2", "1.2.4", "latest"},
+			want: nil, wantOwner: map[string]string{"1.2": "1.2.4", "1": "1.2.4", "latest": "1.2.4"}},
+		{name: "only the debug twin of the higher version is there", v: "1.2.3", reg: []string{"1.2.4-debug", "latest-debug"},
+			want: nil, wantOwner: map[string]string{"1.2": "1.2.4", "1": "1.2.4", "latest": "1.2.4"}},
+		{name: "git knows a higher version the registry lacks", v: "1.2.3", git: []string{"v1.2.3", "v1.3.0"}, reg: []string{"1.2.3"},
+			want: []string{"1.2"}, wantOwner: map[string]string{"1": "1.3.0", "latest": "1.3.0"}},
+		{name: "higher minor line in the registry", v: "1.2.5", reg: []string{"1.2.4", "1.3.0"},
+			want: []string{"1.2"}, wantOwner: map[string]string{"1": "1.3.0", "latest": "1.3.0"}},
+		{name: "higher major line in the registry", v: "1.9.0", reg: []string{"2.0.0"},
+			want: []string{"1.9", "1"}, wantOwner: map[string]string{"latest": "2.0.0"}},
+		{name: "the same version already tagged", v: "1.2.3", reg: []string{"1.2.3", "1.2.3-debug", "latest"}, want: []string{"1.2", "1", "latest"}},
+		{name: "registry prereleases and builds do not count", v: "1.2.3",
+			reg:  []string{"1.2.4-rc.1", "1.2.4-rc.1-debug", "2.0.0-beta.1", "1.2.3-4-gabc1234", "1.2.3-4-gabc1234-debug", "sha-abc1234", "dev", "1.2.9-dirty"},
+			want: []string{"1.2", "1", "latest"}},
+		{name: "registry tags that are not X.Y.Z do not count", v: "1.2.3",
+			reg:  []string{"v9.0.0", "9", "9.1", "09.0.0", "1.02.3", "latest", "9.0.0-debug-debug", "9.0.0.1"},
+			want: []string{"1.2", "1", "latest"}},
+		{name: "git tags that are not vX.Y.Z do not count", v: "1.2.3", git: []string{"9.0.0", "v9", "v9.1", "v9.0.0+meta", "v2.0.0-rc.1"},
+			want: []string{"1.2", "1", "latest"}},
+		{name: "lower versions everywhere", v: "1.2.3", git: []string{"v0.9.0", "v1.1.0"}, reg: []string{"1.2.2", "0.1.0", "1.1.9-debug"},
+			want: []string{"1.2", "1", "latest"}},
+		{name: "v0 line", v: "0.3.0", reg: []string{"0.2.0", "0.3.1"},
+			want: nil, wantOwner: map[string]string{"0.3": "0.3.1", "0": "0.3.1", "latest": "0.3.1"}},
+		{name: "prerelease has no floating tags", v: "1.2.3-rc.1", want: nil},
+		{name: "untagged build has no floating tags", v: "1.2.3-4-gabc1234", want: nil},
+		{name: "dirty has no floating tags", v: "1.2.3-dirty", want: nil},
+		{name: "dev has no floating tags", v: "dev", want: nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Floating(tc.v, tc.git, tc.reg)
+			if diff := cmp.Diff(tc.want, moved(got)); diff != "" {
+				t.Errorf("moved tags (-want +got):\n%s", diff)
+			}
+			owners := map[string]string{}
+			for _, f := range got {
+				if !f.Moves() {
+					owners[f.Tag] = f.Owner
+				}
+				if f.Version != strings.TrimPrefix(tc.v, "v") {
+					t.Errorf("%s: Version %q, want %q", f.Tag, f.Version, strings.TrimPrefix(tc.v, "v"))
+				}
+			}
+			if tc.wantOwner == nil {
+				tc.wantOwner = map[string]string{}
+			}
+			if diff := cmp.Diff(tc.wantOwner, owners); diff != "" {
+				t.Errorf("owners of the tags that do not move (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestFloatingOrder: Compute's tag order (X.Y, X, latest) is Floating's.
+func TestFloatingOrder(t *testing.T) {
+	var tags []string
+	for _, f := range Floating("3.4.5", nil, nil) {
+		tags = append(tags, f.Tag)
+	}
+	if diff := cmp.Diff([]string{"3.4", "3", "latest"}, tags); diff != "" {
+		t.Error(diff)
+	}
+}
