@@ -24,6 +24,8 @@ type Build struct {
 	// "github.com/acme/x/internal/version.Version". Empty means no -X.
 	VersionVar string
 	// Version is the value for VersionVar. It may not contain whitespace or quotes.
+	// Without a VersionVar it is not used: the binary carries no version (an image
+	// whose Image.VersionVar is "-", or that has no version variable).
 	Version string
 	// LDFlags are extra linker flags, appended after "-s -w" and the -X. They are
 	// joined with spaces as written, so quote them as go build's -ldflags expects.
@@ -107,8 +109,6 @@ func (b Build) Validate() error {
 		if strings.ContainsAny(b.Version, " \t\r\n\v\f\"'`\\") {
 			return fmt.Errorf("build %s: version %q contains whitespace, a quote or a backslash: use a plain version such as v1.2.3 or 1.2.3-rc.1+abc123", b.Main, b.Version)
 		}
-	} else if b.Version != "" {
-		return fmt.Errorf("build %s: Version %q is set but VersionVar is empty: set VersionVar to the variable to stamp, e.g. main.version", b.Main, b.Version)
 	}
 	for _, tag := range b.Tags {
 		if tag == "" || strings.ContainsAny(tag, ", \t\r\n\"'") {

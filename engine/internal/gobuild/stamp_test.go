@@ -139,3 +139,15 @@ func TestRunGoCommandError(t *testing.T) {
 		})
 	}
 }
+
+// TestArgsWithoutVersionVar: an image with no version variable (Image.VersionVar "-",
+// or none found) builds without -X, whatever the version.
+func TestArgsWithoutVersionVar(t *testing.T) {
+	b := Build{Main: ".", Output: "out", Platform: amd64, Version: "7.3.1"}
+	if err := b.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(b.Args(), " "); got != "build -trimpath -buildvcs=false -ldflags -s -w -o out ." {
+		t.Errorf("Args = %q", got)
+	}
+}
