@@ -67,13 +67,50 @@ func DockerfileState(b []byte) State {
 	return Foreign
 }
 
-// WriteDockerfile writes the rendered Dockerfile text, sealed, to path, which messages
-// call name. Over mageship's own unedited file it rewrites (or leaves an identical
-// one alone); over anything else it writes nothing and returns an *InTheWay.
-func WriteDockerfile(path, name, text string) (Change, error) {
-	data := []byte(Seal(text))
+// CheckDockerfile returns an *InTheWay when the file at path, which messages call
+// name, is one mageship may not overwrite: not a regular file, not mageship's, or
+// edited since. It returns nil when there is no file or mageship's own is there.
+func CheckDockerfile(path, name string) error {
+	_, err := readDockerfile(path, name)
+	return err
+}
+
+// readDockerfile returns mageship's own file at path (nil when there is none).
+func readDockerfile(path, name string) ([]byte, error) {
 	st, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &InTheWay{Name: name, Reason: "it is not a regular file"}
+	}
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	switch DockerfileState(old) {
+	case Foreign:
+		return nil, &InTheWay{Name: name, Reason: fmt.Sprintf("mageship did not write it (it does not start with %q)", Header)}
+	case Edited:
+		return nil, &InTheWay{Name: name, Reason: "mageship rendered it, but it was edited since (no matching sha256 line at its end)"}
+	}
+	return old, nil
+}
+
+// WriteDockerfile writes the rendered Dockerfile text, sealed, to path, which messages
+// call name, creating its directory if need be. Over mageship's own unedited file it
+// rewrites (or leaves an identical one alone); over anything else it writes nothing
+// and returns an *InTheWay.
+func WriteDockerfile(path, name, text string) (Change, error) {
+	data := []byte(Seal(text))
+	old, err := readDockerfile(path, name)
+	if err != nil {
+		return Unchanged, err
+	}
+	if old == nil {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return Unchanged, fmt.Errorf("writing %s: %w", name, err)
 		}
@@ -82,26 +119,10 @@ func WriteDockerfile(path, name, text string) (Change, error) {
 		}
 		return Created, nil
 	}
-	if err != nil {
-		return Unchanged, fmt.Errorf("reading %s: %w", name, err)
-	}
-	if !st.Mode().IsRegular() {
-		return Unchanged, &InTheWay{Name: name, Reason: "it is not a regular file"}
-	}
-	old, err := os.ReadFile(path)
-	if err != nil {
-		return Unchanged, fmt.Errorf("reading %s: %w", name, err)
-	}
-	switch DockerfileState(old) {
-	case Foreign:
-		return Unchanged, &InTheWay{Name: name, Reason: fmt.Sprintf("mageship did not write it (it does not start with %q)", Header)}
-	case Edited:
-		return Unchanged, &InTheWay{Name: name, Reason: "mageship rendered it, but it was edited since (no matching sha256 line at its end)"}
-	}
 	if string(old) == string(data) {
 		return Unchanged, nil
 	}
-	if err := replace(path, data, st.Mode().Perm()); err != nil {
+	if err := replace(path, data, 0o644); err != nil {
 		return Unchanged, err
 	}
 	return Updated, nil

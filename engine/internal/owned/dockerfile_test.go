@@ -59,7 +59,11 @@ func TestWriteDockerfile(t *testing.T) {
 			if tc.before != nil {
 				write(t, p, *tc.before)
 			}
+			checkErr := CheckDockerfile(p, "Dockerfile")
 			got, err := WriteDockerfile(p, "Dockerfile", newText)
+			if (checkErr == nil) != (err == nil) {
+				t.Errorf("CheckDockerfile = %v, but WriteDockerfile = %v", checkErr, err)
+			}
 			after := read(t, p)
 			if tc.wantReason != "" {
 				var itw *InTheWay
