@@ -3,43 +3,86 @@ package ship
 import (
 	"context"
 	"fmt"
+	"os"
+	"path"
 	"path/filepath"
 
 	"github.com/mageship/mageship/engine/internal/binary"
 	"github.com/mageship/mageship/engine/internal/gobuild"
+	"github.com/mageship/mageship/engine/internal/owned"
 )
 
 // Binaries cross-compiles every image's binary for every configured platform on
-// this machine into dist/<os>_<arch>/, checks each is static and of the right
-// architecture, and writes dist/SHA256SUMS. It returns the files, relative to dist/.
+// this machine into <dist>/<os>_<arch>/ (dist/ unless MAGESHIP_DIST says otherwise),
+// checks each is static and of the right architecture, and writes <dist>/SHA256SUMS.
+// Files there that mageship did not write are never overwritten: when one is in the
+// way, nothing is built. It returns the files, relative to the output directory.
 func Binaries(ctx context.Context, o Options) ([]string, error) {
 	o = o.withDefaults()
 	r, info, err := loadLocal(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	dist := filepath.Join(r.Project.Dir, "dist")
-	var builds []gobuild.Build
-	var files []string
+	dist, err := openDist(r)
+	if err != nil {
+		return nil, err
+	}
+	var rels []string
 	for _, img := range r.Images {
 		for _, p := range r.Platforms {
-			rel := filepath.Join(p.Dir(), img.Binary)
-			files = append(files, rel)
+			rels = append(rels, path.Join(p.Dir(), img.Binary))
+		}
+	}
+	if err := dist.Check(append(rels, binary.SumsFile)...); err != nil {
+		return nil, distInTheWay(err, "nothing was built")
+	}
+	// Build into a staging folder inside the output directory, then move the results
+	// into place: a failed build leaves the earlier binaries as they were.
+	stage, err := dist.Stage()
+	if err != nil {
+		return nil, distInTheWay(err, "nothing was built")
+	}
+	defer os.RemoveAll(stage)
+	var builds []gobuild.Build
+	i := 0
+	for _, img := range r.Images {
+		for _, p := range r.Platforms {
 			builds = append(builds, gobuild.Build{
-				Dir: r.Project.Dir, Main: img.Main, Output: filepath.Join(dist, rel), Platform: p,
+				Dir: r.Project.Dir, Main: img.Main, Output: filepath.Join(stage, filepath.FromSlash(rels[i])), Platform: p,
 				VersionVar: img.VersionVar, Version: info.Version, Tags: img.Tags, Mod: gobuild.VendorMode(r.Project.Dir),
 			})
+			i++
 		}
 	}
 	if err := gobuild.All(ctx, builds); err != nil {
 		return nil, err
 	}
-	if err := binary.WriteSums(dist, files); err != nil {
+	sums, err := binary.Sums(stage, rels)
+	if err != nil {
 		return nil, err
 	}
-	for _, f := range files {
-		fmt.Fprintf(o.Stdout, "built dist/%s (%s)\n", filepath.ToSlash(f), info.Version)
+	var files []owned.File
+	for _, rel := range rels {
+		files = append(files, owned.File{Rel: rel, From: filepath.Join(stage, filepath.FromSlash(rel)), Mode: 0o755})
 	}
-	fmt.Fprintf(o.Stdout, "wrote dist/%s\n", binary.SumsFile)
-	return files, nil
+	files = append(files, owned.File{Rel: binary.SumsFile, Data: sums})
+	changes, err := dist.Put(files...)
+	if err != nil {
+		return nil, distInTheWay(err, "the binaries were built but not put in place")
+	}
+	var out []string
+	for i, rel := range rels {
+		note := ""
+		if changes[i] == owned.Unchanged {
+			note = ", unchanged"
+		}
+		fmt.Fprintf(o.Stdout, "built %s (%s%s)\n", dist.Name(rel), info.Version, note)
+		out = append(out, filepath.FromSlash(rel))
+	}
+	if changes[len(rels)] == owned.Unchanged {
+		fmt.Fprintf(o.Stdout, "%s is up to date\n", dist.Name(binary.SumsFile))
+	} else {
+		fmt.Fprintf(o.Stdout, "wrote %s\n", dist.Name(binary.SumsFile))
+	}
+	return out, nil
 }

@@ -36,7 +36,7 @@ func loadLocal(ctx context.Context, o Options) (config.Resolved, version.Info, e
 		return config.Resolved{}, version.Info{}, err
 	}
 	vo.AllowDirty, vo.AllowNoGit = true, true
-	info, err := version.Resolve(ctx, r.Project.Dir, vo)
+	info, err := version.Resolve(ctx, r.Project.Dir, vo, r.Dist)
 	return r, info, err
 }
 
@@ -100,7 +100,7 @@ func Verify(ctx context.Context, o Options) error {
 }
 
 // Smoke runs each image and waits for its health endpoint: the released platforms of
-// this version when dist/release.json has them (foreign ones under emulation), else
+// this version when <dist>/release.json has them (foreign ones under emulation), else
 // the locally built production image. It prints the container's logs on failure and
 // always removes the containers it started.
 func Smoke(ctx context.Context, o Options) error {
@@ -114,7 +114,7 @@ func Smoke(ctx context.Context, o Options) error {
 		return err
 	}
 	released := map[string][]PublishedPlatform{}
-	if b, err := os.ReadFile(filepath.Join(r.Project.Dir, "dist", "release.json")); err == nil {
+	if b, err := os.ReadFile(filepath.Join(r.Dist, releaseFile)); err == nil {
 		var sum ReleaseSummary
 		if json.Unmarshal(b, &sum) == nil && sum.Version == info.Version {
 			for _, p := range sum.Images {
@@ -209,16 +209,8 @@ func probe(ctx context.Context, eng *daemon.Engine, ref string, p platform.Platf
 // WriteDockerignore writes mageship's default .dockerignore unless the module has one.
 func WriteDockerignore(o Options) error {
 	o = o.withDefaults()
-	p := filepath.Join(o.Dir, ".dockerignore")
-	if _, err := os.Stat(p); err == nil {
-		fmt.Fprintln(o.Stdout, "kept your .dockerignore (remove it to get mageship's default)")
-		return nil
-	}
-	if err := os.WriteFile(p, []byte(o.Assets.Ignore), 0o644); err != nil {
-		return err
-	}
-	fmt.Fprintln(o.Stdout, "wrote .dockerignore")
-	return nil
+	_, err := writeIgnore(filepath.Join(o.Dir, ".dockerignore"), o.Assets.Ignore, o)
+	return err
 }
 
 // Doctor checks the environment the targets need and prints a fix for each problem.

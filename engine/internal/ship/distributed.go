@@ -5,15 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
+	"path"
 
 	"github.com/mageship/mageship/engine/internal/platform"
 	"github.com/mageship/mageship/engine/internal/registry"
 )
 
 // DigestsDir is where release:platform writes, and release:merge reads, the
-// per-platform digests (relative to the module root). CI copies it between jobs.
-const DigestsDir = "dist/digests"
+// per-platform digests, inside the output directory (dist/ by default). CI copies it
+// between jobs.
+const DigestsDir = "digests"
 
 // PlatformDigest is one variant of one image pushed by digest for one platform.
 type PlatformDigest struct {
@@ -24,14 +25,16 @@ type PlatformDigest struct {
 	Version  string `json:"version"`
 }
 
-func (d PlatformDigest) file(dir string) string {
+// rel is the digest's file in the output directory, a slash path.
+func (d PlatformDigest) rel() string {
 	p, _ := platform.Parse(d.Platform)
-	return filepath.Join(dir, fmt.Sprintf("%s-%s-%s.json", filepath.Base(d.Image), d.Variant, p.Dir()))
+	return path.Join(DigestsDir, fmt.Sprintf("%s-%s-%s.json", path.Base(d.Image), d.Variant, p.Dir()))
 }
 
 // ReleasePlatform builds both variants of every image for the one platform p (on a
 // runner of that platform, say), pushes them by digest, verifies them, and writes
-// their digests under dist/digests/. No tag is written: release:merge does that.
+// their digests under <dist>/digests/. No tag is written: release:merge does that.
+// That the digest files are mageship's to write is checked before anything is built.
 func ReleasePlatform(ctx context.Context, p string, o Options) ([]PlatformDigest, error) {
 	o = o.withDefaults()
 	plat, err := platform.Parse(p)
@@ -43,6 +46,13 @@ func ReleasePlatform(ctx context.Context, p string, o Options) ([]PlatformDigest
 		return nil, err
 	}
 	defer os.RemoveAll(rp.dir)
+	var rels []string
+	for _, st := range rp.steps {
+		rels = append(rels, PlatformDigest{Image: st.pub.Image, Variant: st.pub.Variant, Platform: plat.String()}.rel())
+	}
+	if err := rp.dist.Check(rels...); err != nil {
+		return nil, distInTheWay(err, "nothing was built")
+	}
 	if err := rp.checkPush(ctx); err != nil {
 		return nil, err
 	}
@@ -50,10 +60,6 @@ func ReleasePlatform(ctx context.Context, p string, o Options) ([]PlatformDigest
 		return nil, err
 	}
 	if err := rp.compile(ctx, o); err != nil {
-		return nil, err
-	}
-	dir := filepath.Join(rp.r.Project.Dir, DigestsDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	var out []PlatformDigest
@@ -74,11 +80,11 @@ func ReleasePlatform(ctx context.Context, p string, o Options) ([]PlatformDigest
 			return out, fmt.Errorf("verifying %s: %w", ref, err)
 		}
 		d := PlatformDigest{Image: st.pub.Image, Variant: st.pub.Variant, Platform: plat.String(), Digest: md.Digest, Version: rp.info.Version}
-		if err := writeJSON(d.file(dir), d); err != nil {
-			return out, err
+		if err := putJSON(rp.dist, d.rel(), d); err != nil {
+			return out, distInTheWay(err, ref+" is pushed")
 		}
 		out = append(out, d)
-		fmt.Fprintf(o.Stdout, "pushed %s (%s, %s) by digest; wrote %s\n", ref, d.Variant, d.Platform, filepath.Join(DigestsDir, filepath.Base(d.file(dir))))
+		fmt.Fprintf(o.Stdout, "pushed %s (%s, %s) by digest; wrote %s\n", ref, d.Variant, d.Platform, rp.dist.Name(d.rel()))
 	}
 	return out, nil
 }
@@ -93,22 +99,25 @@ func ReleaseMerge(ctx context.Context, o Options) (ReleaseSummary, error) {
 		return ReleaseSummary{}, err
 	}
 	defer os.RemoveAll(rp.dir)
-	dir := filepath.Join(rp.r.Project.Dir, DigestsDir)
+	if err := rp.dist.Check(releaseFile); err != nil {
+		return ReleaseSummary{}, distInTheWay(err, "no index was written")
+	}
+	inDist := rp.dist.Name(DigestsDir)
 	shas := map[string]string{}
 	for _, st := range rp.steps {
 		var digests []string
 		for _, p := range rp.r.Platforms {
 			want := PlatformDigest{Image: st.pub.Image, Variant: st.pub.Variant, Platform: p.String()}
-			b, err := os.ReadFile(want.file(dir))
+			b, err := os.ReadFile(rp.dist.Path(want.rel()))
 			if err != nil {
-				return ReleaseSummary{}, fmt.Errorf("no digest of %s (%s) for %s in %s: run mage release:platform %s for this commit and copy its %s here", st.pub.Image, st.pub.Variant, p, DigestsDir, p, DigestsDir)
+				return ReleaseSummary{}, fmt.Errorf("no digest of %s (%s) for %s in %s: run mage release:platform %s for this commit and copy its %s here", st.pub.Image, st.pub.Variant, p, inDist, p, inDist)
 			}
 			var got PlatformDigest
 			if err := json.Unmarshal(b, &got); err != nil {
-				return ReleaseSummary{}, fmt.Errorf("reading %s: %w", want.file(dir), err)
+				return ReleaseSummary{}, fmt.Errorf("reading %s: %w", rp.dist.Name(want.rel()), err)
 			}
 			if got.Version != rp.info.Version {
-				return ReleaseSummary{}, fmt.Errorf("%s was pushed for version %s, but this commit is version %s: run release:platform and release:merge on the same commit", want.file(dir), got.Version, rp.info.Version)
+				return ReleaseSummary{}, fmt.Errorf("%s was pushed for version %s, but this commit is version %s: run release:platform and release:merge on the same commit", rp.dist.Name(want.rel()), got.Version, rp.info.Version)
 			}
 			digests = append(digests, got.Digest)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/mageship/mageship/engine/internal/bytesize"
 	"github.com/mageship/mageship/engine/internal/config"
 	"github.com/mageship/mageship/engine/internal/imagefs"
+	"github.com/mageship/mageship/engine/internal/owned"
 	"github.com/mageship/mageship/engine/internal/platform"
 	"github.com/mageship/mageship/engine/internal/registry"
 	"github.com/mageship/mageship/engine/internal/version"
@@ -60,7 +61,11 @@ type PublishedPlatform struct {
 	Size     int64  `json:"compressed_bytes"`
 }
 
-// ReleaseSummary is what Release writes to dist/release.json.
+// releaseFile is where, in the output directory, Release and ReleaseMerge write
+// their summary.
+const releaseFile = "release.json"
+
+// ReleaseSummary is what Release writes to <dist>/release.json.
 type ReleaseSummary struct {
 	Version  string      `json:"version"`
 	Revision string      `json:"revision,omitempty"`
@@ -76,8 +81,9 @@ type releaseStep struct {
 // Release builds both variants of every image for every configured platform, pushes
 // each by digest (no tag), reads every index back and checks its platforms, user,
 // entrypoint and version label, and only when all of that holds writes the tags, in
-// one step that puts moved tags back if a write fails. Push access is checked before
-// anything is built.
+// one step that puts moved tags back if a write fails, and the summary to
+// <dist>/release.json. Push access, and that release.json is mageship's to write,
+// are checked before anything is built.
 func Release(ctx context.Context, o Options) (ReleaseSummary, error) {
 	o = o.withDefaults()
 	rp, err := planRelease(ctx, o, nil)
@@ -85,6 +91,9 @@ func Release(ctx context.Context, o Options) (ReleaseSummary, error) {
 		return ReleaseSummary{}, err
 	}
 	defer os.RemoveAll(rp.dir)
+	if err := rp.dist.Check(releaseFile); err != nil {
+		return ReleaseSummary{}, distInTheWay(err, "nothing was built")
+	}
 	if err := rp.checkPush(ctx); err != nil {
 		return ReleaseSummary{}, err
 	}
@@ -116,6 +125,7 @@ type releasePlan struct {
 	info  version.Info
 	plats []platform.Platform
 	dir   string // temporary: rendered Dockerfiles, metadata files, the host path's build contexts
+	dist  *owned.Dist
 	steps []*releaseStep
 }
 
@@ -133,7 +143,11 @@ func planRelease(ctx context.Context, o Options, plats []platform.Platform) (*re
 	if err != nil {
 		return nil, err
 	}
-	info, err := version.Resolve(ctx, r.Project.Dir, vo)
+	info, err := version.Resolve(ctx, r.Project.Dir, vo, r.Dist)
+	if err != nil {
+		return nil, err
+	}
+	dist, err := openDist(r)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +161,7 @@ func planRelease(ctx context.Context, o Options, plats []platform.Platform) (*re
 		return nil, err
 	}
 	e := newEnv(ctx, r, o.Getenv)
-	rp := &releasePlan{r: r, info: info, plats: plats, dir: dir}
+	rp := &releasePlan{r: r, info: info, plats: plats, dir: dir, dist: dist}
 	for _, img := range r.Images {
 		for _, v := range []Variant{Production, Debug} {
 			tags, err := variantTags(v, info.Tags)
@@ -332,10 +346,10 @@ func (rp *releasePlan) publish(ctx context.Context, o Options) (ReleaseSummary, 
 	for _, st := range rp.steps {
 		sum.Images = append(sum.Images, st.pub)
 	}
-	if err := writeJSON(filepath.Join(rp.r.Project.Dir, "dist", "release.json"), sum); err != nil {
-		return sum, err
+	if err := putJSON(rp.dist, releaseFile, sum); err != nil {
+		return sum, distInTheWay(err, "the release is published and tagged, but this summary of it is not written")
 	}
-	printSummary(o, sum)
+	printSummary(o, sum, rp.dist.Name(releaseFile))
 	return sum, nil
 }
 
@@ -380,18 +394,39 @@ func verifyManifest(m registry.Manifest, s Spec, ver string) error {
 	return nil
 }
 
-func writeJSON(path string, s any) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
+// openDist opens mageship's share of the output directory (MAGESHIP_DIST).
+func openDist(r config.Resolved) (*owned.Dist, error) {
+	d, err := owned.OpenDist(r.Dist, repoName(r, r.Dist))
+	if err != nil {
+		return nil, distInTheWay(err, "")
 	}
-	b, err := json.MarshalIndent(s, "", "  ")
+	return d, nil
+}
+
+// putJSON writes v as indented JSON to rel in the output directory.
+func putJSON(d *owned.Dist, rel string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	_, err = d.Put(owned.File{Rel: rel, Data: append(b, '\n')})
+	return err
 }
 
-func printSummary(o Options, s ReleaseSummary) {
+// distInTheWay adds the fix, and what state things are in (when not ""), to an error
+// about a file in the output directory that mageship may not overwrite.
+func distInTheWay(err error, state string) error {
+	var itw *owned.InTheWay
+	if !errors.As(err, &itw) {
+		return err
+	}
+	if state != "" {
+		state = " (" + state + ")"
+	}
+	return fmt.Errorf("%w%s; mageship never overwrites a file it did not write: move it away, or set %s to a directory of mageship's own, e.g. %s=out", err, state, config.EnvDist, config.EnvDist)
+}
+
+func printSummary(o Options, s ReleaseSummary, file string) {
 	fmt.Fprintf(o.Stdout, "released version %s (%s)\n", s.Version, time.Now().UTC().Format(time.RFC3339))
 	for _, p := range s.Images {
 		fmt.Fprintf(o.Stdout, "  %s (%s) %s\n    tags: %s\n", p.Image, p.Variant, p.Digest, strings.Join(p.Tags, ", "))
@@ -399,5 +434,5 @@ func printSummary(o Options, s ReleaseSummary) {
 			fmt.Fprintf(o.Stdout, "    %-14s %s  %s compressed\n", pl.Platform, pl.Digest, bytesize.Format(pl.Size))
 		}
 	}
-	fmt.Fprintln(o.Stdout, "  summary: dist/release.json")
+	fmt.Fprintln(o.Stdout, "  summary: "+file)
 }

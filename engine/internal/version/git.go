@@ -43,14 +43,15 @@ var (
 )
 
 // Resolve gathers the facts of the work tree in dir and computes its version.
+// Changes under the outputs (mageship's output directory) do not make the tree dirty.
 // Without a git binary, a repository or a commit it returns an error wrapping
 // ErrNoGit, ErrNotRepository or ErrNoCommits, unless o.AllowNoGit is set (version Dev)
 // or o.Override is (version Override, no revision or time).
-func Resolve(ctx context.Context, dir string, o Options) (Info, error) {
+func Resolve(ctx context.Context, dir string, o Options, outputs ...string) (Info, error) {
 	if _, err := overrideTag(o.Override); err != nil {
 		return Info{}, err
 	}
-	f, err := Gather(ctx, dir)
+	f, err := Gather(ctx, dir, outputs...)
 	if err != nil {
 		noGit := errors.Is(err, ErrNoGit) || errors.Is(err, ErrNotRepository) || errors.Is(err, ErrNoCommits)
 		if !noGit || !(o.AllowNoGit || o.Override != "") {
@@ -62,15 +63,16 @@ func Resolve(ctx context.Context, dir string, o Options) (Info, error) {
 }
 
 // Gather runs git in dir ("" for the current directory) to collect the facts
-// Compute needs.
-func Gather(ctx context.Context, dir string) (Facts, error) {
-	return gather(ctx, dir, runGit)
+// Compute needs. Changes under the outputs, directories relative to dir or absolute,
+// do not count as dirty; outputs outside dir are ignored.
+func Gather(ctx context.Context, dir string, outputs ...string) (Facts, error) {
+	return gather(ctx, dir, runGit, outputs...)
 }
 
 // runFunc runs git with args in dir and returns its standard output.
 type runFunc func(ctx context.Context, dir string, args ...string) (string, error)
 
-func gather(ctx context.Context, dir string, run runFunc) (Facts, error) {
+func gather(ctx context.Context, dir string, run runFunc, outputs ...string) (Facts, error) {
 	where := dir
 	if abs, err := filepath.Abs(dir); err == nil {
 		where = abs
@@ -107,9 +109,9 @@ func gather(ctx context.Context, dir string, run runFunc) (Facts, error) {
 	}
 	f.CommitTime = time.Unix(sec, 0).UTC()
 
-	// dist/ is where mageship writes its own output (binaries, release.json, digests):
-	// it does not make the tree dirty.
-	if out, err = run(ctx, dir, "--no-optional-locks", "status", "--porcelain", "--untracked-files=normal", "--", ".", ":(exclude)dist"); err != nil {
+	// mageship's output directory (binaries, release.json, digests) does not make the
+	// tree dirty.
+	if out, err = run(ctx, dir, statusArgs(where, outputs)...); err != nil {
 		return Facts{}, err
 	}
 	f.Dirty = strings.TrimSpace(out) != ""
@@ -136,6 +138,23 @@ func gather(ctx context.Context, dir string, run runFunc) (Facts, error) {
 		}
 	}
 	return f, nil
+}
+
+// statusArgs returns the git status argv that lists the changes in dir (absolute),
+// leaving out the outputs that lie inside it.
+func statusArgs(dir string, outputs []string) []string {
+	args := []string{"--no-optional-locks", "status", "--porcelain", "--untracked-files=normal", "--", "."}
+	for _, o := range outputs {
+		if !filepath.IsAbs(o) {
+			o = filepath.Join(dir, o)
+		}
+		rel, err := filepath.Rel(dir, o)
+		if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			continue
+		}
+		args = append(args, ":(exclude,literal)"+filepath.ToSlash(rel))
+	}
+	return args
 }
 
 // describeArgs returns the git describe argv that finds the nearest release tag

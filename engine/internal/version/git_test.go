@@ -270,6 +270,76 @@ func TestResolveDirty(t *testing.T) {
 	}
 }
 
+// TestDirtyOutputs: files under mageship's output directory, wherever it is configured,
+// do not make the tree dirty; files anywhere else still do.
+func TestDirtyOutputs(t *testing.T) {
+	dir := newRepo(t)
+	commit(t, dir, "main.go", "package main\n")
+	git(t, dir, "tag", "v1.0.0")
+	for _, tc := range []struct {
+		name    string
+		file    string // written, untracked, relative to dir
+		outputs []string
+		dirty   bool
+	}{
+		{name: "no output directory", file: "dist/SHA256SUMS", dirty: true},
+		{name: "default dist", file: "dist/SHA256SUMS", outputs: []string{"dist"}},
+		{name: "configured out", file: "out/linux_amd64/hello", outputs: []string{"out"}},
+		{name: "absolute", file: "out/release.json", outputs: []string{filepath.Join(dir, "out")}},
+		{name: "nested", file: "build/mageship/release.json", outputs: []string{"build/mageship"}},
+		{name: "a name that starts like it", file: "distribution/notes", outputs: []string{"dist"}, dirty: true},
+		{name: "the old default, now configured away", file: "dist/SHA256SUMS", outputs: []string{"out"}, dirty: true},
+		{name: "glob characters are literal", file: "out[1]/x", outputs: []string{"out[1]"}},
+		{name: "glob characters do not match others", file: "out1/x", outputs: []string{"out[1]"}, dirty: true},
+		{name: "outside the work tree", file: "main.txt", outputs: []string{filepath.Join(filepath.Dir(dir), "elsewhere")}, dirty: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			git(t, dir, "clean", "-q", "-f", "-d")
+			p := filepath.Join(dir, filepath.FromSlash(tc.file))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f, err := Gather(t.Context(), dir, tc.outputs...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Dirty != tc.dirty {
+				t.Errorf("Gather(outputs %q) with %s: dirty = %v, want %v", tc.outputs, tc.file, f.Dirty, tc.dirty)
+			}
+			_, err = Resolve(t.Context(), dir, Options{}, tc.outputs...)
+			if (err != nil) != tc.dirty {
+				t.Errorf("Resolve(outputs %q) with %s: err = %v, want dirty %v", tc.outputs, tc.file, err, tc.dirty)
+			}
+		})
+	}
+}
+
+// TestDirtyOutputsInSubdirectory: a module below the repository's top excludes its own
+// output directory, not the top's.
+func TestDirtyOutputsInSubdirectory(t *testing.T) {
+	dir := newRepo(t)
+	if err := os.MkdirAll(filepath.Join(dir, "svc", "dist"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	commit(t, dir, "svc/main.go", "package main\n")
+	if err := os.WriteFile(filepath.Join(dir, "svc", "dist", "release.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Gather(t.Context(), filepath.Join(dir, "svc"), "dist")
+	if err != nil || f.Dirty {
+		t.Errorf("svc/dist/release.json: dirty %v, err %v; want clean", f.Dirty, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "svc", "notes"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := Gather(t.Context(), filepath.Join(dir, "svc"), "dist"); err != nil || !f.Dirty {
+		t.Errorf("svc/notes: dirty %v, err %v; want dirty", f.Dirty, err)
+	}
+}
+
 func TestResolveWithoutGit(t *testing.T) {
 	notRepo := func(t *testing.T) string {
 		gitTestEnv(t)
