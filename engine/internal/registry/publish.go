@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -23,20 +24,26 @@ type Move struct {
 	Repo   string
 	Tag    string
 	Digest string
+	// Floating marks a tag that follows the highest release (X.Y, X, latest, and
+	// their -debug twins): Publish writes it after every other move, and only when its
+	// Gate keeps it.
+	Floating bool
 }
 
+// Gate decides, once every move that is not floating is written and before any
+// floating one is, which floating moves to write, and returns those. It may read the
+// registry to decide: this is the latest moment before they are written. An error
+// stops Publish, which puts back what it had moved.
+type Gate func(ctx context.Context, floating []Move) ([]Move, error)
+
 // Publish writes every move, after first checking that each digest is in its
-// repository and reading where each tag points now. When a write fails it puts the
-// tags it had already moved back where they were and says so; a tag that did not
-// exist before cannot be taken back on every registry, and the error names those.
-func Publish(ctx context.Context, moves []Move, opts ...Option) error {
-	o := newOptions(opts)
-	type planned struct {
-		Move
-		tag  name.Tag
-		desc *remote.Descriptor
-		prev string
-	}
+// repository and reading where each tag points now: first the moves that are not
+// floating, in order, then the floating moves gate keeps (all of them when gate is
+// nil). When a write or gate fails it puts the tags it had already moved back where
+// they were and says so; a tag that did not exist before cannot be taken back on
+// every registry, and the error names those.
+func Publish(ctx context.Context, moves []Move, gate Gate, opts ...Option) error {
+	o := newOptions(ctx, opts)
 	plan := make([]planned, 0, len(moves))
 	for _, m := range moves {
 		r, err := name.NewRepository(m.Repo, name.WeakValidation)
@@ -57,56 +64,116 @@ func Publish(ctx context.Context, moves []Move, opts ...Option) error {
 		}
 		plan = append(plan, planned{Move: m, tag: tag, desc: desc, prev: prev})
 	}
-	for i, p := range plan {
-		if p.prev == p.Digest {
-			continue
+	var fixed, floating []planned
+	var asked []Move
+	for _, p := range plan {
+		if p.Floating {
+			floating = append(floating, p)
+			asked = append(asked, p.Move)
+		} else {
+			fixed = append(fixed, p)
 		}
-		err := remote.Tag(p.tag, p.desc, o.remote(ctx)...)
-		if err == nil {
-			continue
-		}
-		err = explain("tagging "+p.tag.String(), p.tag.RegistryStr(), err)
-		var restored, stranded, failed []string
-		for _, done := range plan[:i] {
-			if done.prev == done.Digest {
-				continue
-			}
-			if done.prev == "" {
-				stranded = append(stranded, done.tag.String())
-				continue
-			}
-			back, gerr := remote.Get(done.tag.Context().Digest(done.prev), o.remote(context.WithoutCancel(ctx))...)
-			if gerr == nil {
-				gerr = remote.Tag(done.tag, back, o.remote(context.WithoutCancel(ctx))...)
-			}
-			if gerr != nil {
-				failed = append(failed, done.tag.String())
-				continue
-			}
-			restored = append(restored, done.tag.String())
-		}
-		msg := []string{err.Error()}
-		if len(restored) > 0 {
-			msg = append(msg, "put back where they were: "+strings.Join(restored, ", "))
-		}
-		if len(stranded) > 0 {
-			msg = append(msg, "new tags left in place (they did not exist before): "+strings.Join(stranded, ", "))
-		}
-		if len(failed) > 0 {
-			msg = append(msg, "could NOT be put back: "+strings.Join(failed, ", "))
-		}
-		if len(restored)+len(stranded)+len(failed) == 0 {
-			msg = append(msg, "no tag was moved")
-		}
-		return fmt.Errorf("%s", strings.Join(msg, "; "))
 	}
-	return nil
+	var done []planned
+	write := func(ps []planned) error {
+		for _, p := range ps {
+			if p.prev != p.Digest {
+				if err := remote.Tag(p.tag, p.desc, o.remote(ctx)...); err != nil {
+					return undo(ctx, o, done, explain("tagging "+p.tag.String(), p.tag.RegistryStr(), err))
+				}
+			}
+			done = append(done, p)
+		}
+		return nil
+	}
+	if err := write(fixed); err != nil {
+		return err
+	}
+	if gate != nil && len(floating) > 0 {
+		keep, err := gate(ctx, asked)
+		if err != nil {
+			return undo(ctx, o, done, err)
+		}
+		kept := floating[:0:0]
+		for _, k := range keep {
+			i := slices.IndexFunc(floating, func(p planned) bool { return p.Move == k })
+			if i < 0 {
+				return undo(ctx, o, done, fmt.Errorf("the gate kept %s:%s -> %s, which is not a floating move of this publish", k.Repo, k.Tag, k.Digest))
+			}
+			kept = append(kept, floating[i])
+		}
+		floating = kept
+	}
+	return write(floating)
+}
+
+type planned struct {
+	Move
+	tag  name.Tag
+	desc *remote.Descriptor
+	prev string
+}
+
+// undo puts the tags of done back where they were after err, and returns err with
+// what it did: put back, left in place (new tags), or could not put back.
+func undo(ctx context.Context, o *options, done []planned, err error) error {
+	var restored, stranded, failed []string
+	for _, d := range done {
+		if d.prev == d.Digest {
+			continue
+		}
+		if d.prev == "" {
+			stranded = append(stranded, d.tag.String())
+			continue
+		}
+		back, gerr := remote.Get(d.tag.Context().Digest(d.prev), o.remote(context.WithoutCancel(ctx))...)
+		if gerr == nil {
+			gerr = remote.Tag(d.tag, back, o.remote(context.WithoutCancel(ctx))...)
+		}
+		if gerr != nil {
+			failed = append(failed, d.tag.String())
+			continue
+		}
+		restored = append(restored, d.tag.String())
+	}
+	var msg []string
+	if len(restored) > 0 {
+		msg = append(msg, "put back where they were: "+strings.Join(restored, ", "))
+	}
+	if len(stranded) > 0 {
+		msg = append(msg, "new tags left in place (they did not exist before): "+strings.Join(stranded, ", "))
+	}
+	if len(failed) > 0 {
+		msg = append(msg, "could NOT be put back: "+strings.Join(failed, ", "))
+	}
+	if len(restored)+len(stranded)+len(failed) == 0 {
+		msg = append(msg, "no tag was moved")
+	}
+	return fmt.Errorf("%w; %s", err, strings.Join(msg, "; "))
+}
+
+// ListTags returns the tags of repo, every page of them; none when the repository
+// does not exist yet.
+func ListTags(ctx context.Context, repo string, opts ...Option) ([]string, error) {
+	o := newOptions(ctx, opts)
+	r, err := name.NewRepository(repo, name.WeakValidation)
+	if err != nil {
+		return nil, fmt.Errorf("invalid repository %q: %w", repo, err)
+	}
+	tags, err := remote.List(r, o.remote(ctx)...)
+	if IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, explain("listing the tags of "+repo, r.RegistryStr(), err)
+	}
+	return tags, nil
 }
 
 // CheckPush checks, before anything is built, that the credentials in the Docker
 // config allow pushing to repo.
 func CheckPush(ctx context.Context, repo string, opts ...Option) error {
-	o := newOptions(opts)
+	o := newOptions(ctx, opts)
 	r, err := name.NewRepository(repo, name.WeakValidation)
 	if err != nil {
 		return fmt.Errorf("invalid repository %q: %w", repo, err)
@@ -119,7 +186,7 @@ func CheckPush(ctx context.Context, repo string, opts ...Option) error {
 
 // DescribeImage reads a single-platform image manifest at ref.
 func DescribeImage(ctx context.Context, ref string, opts ...Option) (Manifest, error) {
-	o := newOptions(opts)
+	o := newOptions(ctx, opts)
 	r, err := name.ParseReference(ref, name.WeakValidation)
 	if err != nil {
 		return Manifest{}, fmt.Errorf("invalid image reference %q: %w", ref, err)
@@ -148,7 +215,7 @@ func DescribeImage(ctx context.Context, ref string, opts ...Option) (Manifest, e
 // Merge writes, by digest, an OCI index of repo's single-platform images with the
 // given digests, and returns the index's digest. No tag is written.
 func Merge(ctx context.Context, repo string, digests []string, opts ...Option) (string, error) {
-	o := newOptions(opts)
+	o := newOptions(ctx, opts)
 	r, err := name.NewRepository(repo, name.WeakValidation)
 	if err != nil {
 		return "", fmt.Errorf("invalid repository %q: %w", repo, err)
@@ -184,7 +251,7 @@ func Merge(ctx context.Context, repo string, digests []string, opts ...Option) (
 // Platforms lists the platforms an image reference provides: every platform of an
 // index, or the one of a single image. A missing image is an error that says so.
 func Platforms(ctx context.Context, ref string, opts ...Option) ([]platform.Platform, error) {
-	o := newOptions(opts)
+	o := newOptions(ctx, opts)
 	r, err := name.ParseReference(ref, name.WeakValidation)
 	if err != nil {
 		return nil, fmt.Errorf("invalid image reference %q: %w", ref, err)

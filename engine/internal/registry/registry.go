@@ -24,6 +24,9 @@ type options struct {
 	keychain  authn.Keychain
 	transport http.RoundTripper
 	backoff   remote.Backoff
+	// sleep and now are the throttle transport's clock; tests replace them.
+	sleep func(ctx context.Context, d time.Duration) error
+	now   func() time.Time
 }
 
 // WithKeychain sets where credentials come from; default authn.DefaultKeychain
@@ -35,7 +38,9 @@ func WithTransport(t http.RoundTripper) Option { return func(o *options) { o.tra
 
 // WithBackoff sets the retry schedule for transient errors: b.Steps tries in all, b.Duration
 // apart and growing by b.Factor; default 4 tries, starting at 500ms and tripling. Steps
-// below 1 mean a single try.
+// below 1 mean a single try. A 429 Too Many Requests is not on this schedule: it is
+// waited out as its Retry-After asks, up to 60s, or backing off from 1s, 5 times per
+// request.
 func WithBackoff(b remote.Backoff) Option { return func(o *options) { o.backoff = b } }
 
 func (o *options) remote(ctx context.Context) []remote.Option {
@@ -44,18 +49,25 @@ func (o *options) remote(ctx context.Context) []remote.Option {
 		remote.WithAuthFromKeychain(o.keychain),
 		remote.WithTransport(o.transport),
 		remote.WithRetryBackoff(o.backoff),
+		remote.WithRetryPredicate(retryable),
+		remote.WithRetryStatusCodes(retryStatusCodes...),
 	}
 }
 
-func newOptions(opts []Option) *options {
+// newOptions applies opts over the defaults. The transport waits out 429s, counting
+// them in ctx's Throttle (CountThrottling).
+func newOptions(ctx context.Context, opts []Option) *options {
 	o := &options{
 		keychain:  authn.DefaultKeychain,
 		transport: remote.DefaultTransport,
 		backoff:   remote.Backoff{Duration: 500 * time.Millisecond, Factor: 3, Jitter: 0.1, Steps: 4},
+		sleep:     sleepCtx,
+		now:       time.Now,
 	}
 	for _, f := range opts {
 		f(o)
 	}
+	o.transport = &throttle{inner: o.transport, count: throttleFrom(ctx), sleep: o.sleep, now: o.now}
 	// go-containerregistry's retry loop makes no attempt at all when Steps is 0: reads
 	// fail with "RoundTripper returned a nil *Response" and manifest writes are skipped.
 	if o.backoff.Steps < 1 {
@@ -85,7 +97,7 @@ type Manifest struct {
 
 // Describe reads the index at ref (repository@digest or repository:tag).
 func Describe(ctx context.Context, ref string, opts ...Option) (Index, error) {
-	o := newOptions(opts)
+	o := newOptions(ctx, opts)
 	r, err := name.ParseReference(ref, name.WeakValidation)
 	if err != nil {
 		return Index{}, fmt.Errorf("invalid image reference %q: %w", ref, err)
@@ -144,7 +156,7 @@ func describeImage(img v1.Image) (Manifest, error) {
 // names the tags already written. The digest and every tag are checked before anything
 // is written.
 func Tag(ctx context.Context, repo, digest string, tags []string, opts ...Option) error {
-	o := newOptions(opts)
+	o := newOptions(ctx, opts)
 	r, err := name.NewRepository(repo, name.WeakValidation)
 	if err != nil {
 		return fmt.Errorf("invalid repository %q: %w", repo, err)
@@ -175,7 +187,7 @@ func Tag(ctx context.Context, repo, digest string, tags []string, opts ...Option
 
 // Resolve returns the digest a tag points at, or "" when the tag does not exist.
 func Resolve(ctx context.Context, ref string, opts ...Option) (string, error) {
-	o := newOptions(opts)
+	o := newOptions(ctx, opts)
 	r, err := name.ParseReference(ref, name.WeakValidation)
 	if err != nil {
 		return "", fmt.Errorf("invalid image reference %q: %w", ref, err)

@@ -99,6 +99,7 @@ func ReleaseMerge(ctx context.Context, o Options) (ReleaseSummary, error) {
 		return ReleaseSummary{}, err
 	}
 	defer os.RemoveAll(rp.dir)
+	ctx = registry.CountThrottling(ctx, &rp.throttle)
 	if err := rp.dist.Check(releaseFile); err != nil {
 		return ReleaseSummary{}, distInTheWay(err, "no index was written")
 	}

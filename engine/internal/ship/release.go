@@ -52,6 +52,9 @@ type Published struct {
 	Tags      []string            `json:"tags"`
 	Platforms []PublishedPlatform `json:"platforms"`
 	Ref       string              `json:"ref"` // image@digest
+	// Skipped are the floating tags (X.Y, X, latest) this release did not move,
+	// because a higher version is released in the repository.
+	Skipped []string `json:"skipped_tags,omitempty"`
 }
 
 // PublishedPlatform is one platform's manifest in a published index.
@@ -70,6 +73,8 @@ type ReleaseSummary struct {
 	Version  string      `json:"version"`
 	Revision string      `json:"revision,omitempty"`
 	Images   []Published `json:"images"`
+	// Throttled is what the registries' 429 answers to mageship's own calls cost.
+	Throttled registry.Throttled `json:"registry_throttled"`
 }
 
 type releaseStep struct {
@@ -91,6 +96,7 @@ func Release(ctx context.Context, o Options) (ReleaseSummary, error) {
 		return ReleaseSummary{}, err
 	}
 	defer os.RemoveAll(rp.dir)
+	ctx = registry.CountThrottling(ctx, &rp.throttle)
 	if err := rp.dist.Check(releaseFile); err != nil {
 		return ReleaseSummary{}, distInTheWay(err, "nothing was built")
 	}
@@ -127,6 +133,8 @@ type releasePlan struct {
 	dir   string // temporary: rendered Dockerfiles, metadata files, the host path's build contexts
 	dist  *owned.Dist
 	steps []*releaseStep
+	// throttle counts the 429s mageship's registry calls waited out (CountThrottling).
+	throttle registry.Throttle
 }
 
 // planRelease resolves the configuration and version and computes the builds for
@@ -213,7 +221,32 @@ func (st *releaseStep) run(ctx context.Context, o Options, out io.Writer) (build
 	if err := st.spec.write(); err != nil {
 		return buildx.Metadata{}, err
 	}
-	return buildx.Run(ctx, st.spec.Build, buildx.WithStdout(out), buildx.WithStderr(out))
+	md, err := buildx.Run(ctx, st.spec.Build, buildx.WithStdout(out), buildx.WithStderr(out))
+	if line, ok := throttledPush(err); ok {
+		// BuildKit's own push retries a 429 a few times and gives up; its output is
+		// above, and this says what happened in one line.
+		return md, fmt.Errorf("pushing %s (%s): the registry throttled BuildKit's push (429 Too Many Requests) and BuildKit gave up: try again later, or ask for a higher rate limit; buildx said: %s", st.pub.Image, st.pub.Variant, line)
+	}
+	return md, err
+}
+
+// throttledPush finds, in a failed buildx run's error, the line where the registry
+// answered 429 Too Many Requests.
+func throttledPush(err error) (string, bool) {
+	if err == nil {
+		return "", false
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		l := strings.ToLower(line)
+		if strings.Contains(l, "429") && strings.Contains(l, "too many requests") || strings.Contains(l, "toomanyrequests") {
+			line = strings.TrimSpace(line)
+			if n, rest, ok := strings.Cut(line, " "); ok && strings.HasPrefix(n, "#") {
+				line = rest // BuildKit's step number
+			}
+			return line, true
+		}
+	}
+	return "", false
 }
 
 // runAll runs every step's build concurrently, each one's output prefixed with its
@@ -331,18 +364,27 @@ func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas map[str
 	return nil
 }
 
-// publish is the one step that moves tags, then the summary.
+// publish is the one step that moves tags, then the summary. The exact version tags
+// are written first, so that a concurrent release sees them; the floating tags (X.Y,
+// X, latest and their -debug twins) then follow only where this version is still the
+// highest stable one, by git and by the repository's tags read right before they are
+// written (floatGate), and are checked again right after (settle).
 func (rp *releasePlan) publish(ctx context.Context, o Options) (ReleaseSummary, error) {
+	floating := map[string]bool{}
+	for _, f := range version.Floating(rp.info.Version, nil, nil) {
+		floating[f.Tag], floating[f.Tag+version.DebugSuffix] = true, true
+	}
 	var moves []registry.Move
 	for _, st := range rp.steps {
 		for _, t := range st.tags {
-			moves = append(moves, registry.Move{Repo: st.pub.Image, Tag: t, Digest: st.pub.Digest})
+			moves = append(moves, registry.Move{Repo: st.pub.Image, Tag: t, Digest: st.pub.Digest, Floating: floating[t]})
 		}
 	}
-	if err := registry.Publish(ctx, moves); err != nil {
+	if err := registry.Publish(ctx, moves, rp.floatGate(o)); err != nil {
 		return ReleaseSummary{}, err
 	}
-	sum := ReleaseSummary{Version: rp.info.Version, Revision: rp.info.Revision}
+	rp.settle(ctx, o, floating)
+	sum := ReleaseSummary{Version: rp.info.Version, Revision: rp.info.Revision, Throttled: rp.throttle.Counts()}
 	for _, st := range rp.steps {
 		sum.Images = append(sum.Images, st.pub)
 	}
@@ -351,6 +393,132 @@ func (rp *releasePlan) publish(ctx context.Context, o Options) (ReleaseSummary, 
 	}
 	printSummary(o, sum, rp.dist.Name(releaseFile))
 	return sum, nil
+}
+
+// floatOwners reads repo's tags and returns, for each floating tag of this version,
+// the version it belongs on (version.Floating). git's tags need not be weighed again:
+// a floating tag is among the moves only where git allowed it.
+func (rp *releasePlan) floatOwners(ctx context.Context, repo string) (map[string]string, error) {
+	tags, err := registry.ListTags(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	own := map[string]string{}
+	for _, f := range version.Floating(rp.info.Version, nil, tags) {
+		own[f.Tag] = f.Owner
+	}
+	return own, nil
+}
+
+// floatGate keeps the floating moves whose tag this version still owns in each
+// repository, and notes the others, one line per repository.
+func (rp *releasePlan) floatGate(o Options) registry.Gate {
+	return func(ctx context.Context, fl []registry.Move) ([]registry.Move, error) {
+		owners := map[string]map[string]string{}
+		var keep []registry.Move
+		var held heldTags
+		for _, m := range fl {
+			own, ok := owners[m.Repo]
+			if !ok {
+				var err error
+				if own, err = rp.floatOwners(ctx, m.Repo); err != nil {
+					return nil, fmt.Errorf("%w: cannot tell whether %s is still the highest version there, so no floating tag moved", err, rp.info.Version)
+				}
+				owners[m.Repo] = own
+			}
+			if owner := own[strings.TrimSuffix(m.Tag, version.DebugSuffix)]; owner != rp.info.Version {
+				held.add(rp, m, owner)
+				continue
+			}
+			keep = append(keep, m)
+		}
+		held.note(o.Stderr, "note: %[1]s: %[2]s is released there, higher than %[3]s: not moving %[4]s", rp.info.Version)
+		return keep, nil
+	}
+}
+
+// settle reads each repository's tags again once the floating tags are written.
+// Registries have no compare-and-swap on tags: a concurrent release of a higher
+// version may have read the tags before this one's exact tag was there, and written
+// its floating tags before this one did. Where a higher version shows up now, the
+// floating tags this release moved go to that version's own tag (X.Y.Z or
+// X.Y.Z-debug) again. A failure here is a warning: the release itself is done.
+func (rp *releasePlan) settle(ctx context.Context, o Options, floating map[string]bool) {
+	owners := map[string]map[string]string{}
+	var moves []registry.Move
+	var held heldTags
+	for _, st := range rp.steps {
+		for _, t := range st.pub.Tags {
+			if !floating[t] {
+				continue
+			}
+			own, ok := owners[st.pub.Image]
+			if !ok {
+				var err error
+				if own, err = rp.floatOwners(ctx, st.pub.Image); err != nil {
+					fmt.Fprintf(o.Stderr, "warning: checking, after tagging, that no higher version of %s was released meanwhile: %v; check where its floating tags point\n", st.pub.Image, err)
+					own = map[string]string{}
+				}
+				owners[st.pub.Image] = own
+			}
+			base := strings.TrimSuffix(t, version.DebugSuffix)
+			owner := own[base]
+			if owner == "" || owner == rp.info.Version {
+				continue
+			}
+			ref := st.pub.Image + ":" + owner + strings.TrimPrefix(t, base)
+			d, err := registry.Resolve(ctx, ref)
+			if err != nil || d == "" {
+				fmt.Fprintf(o.Stderr, "warning: %s is released in %s, but %s cannot be read (%v): %s:%s stays on %s\n", owner, st.pub.Image, ref, err, st.pub.Image, t, rp.info.Version)
+				continue
+			}
+			moves = append(moves, registry.Move{Repo: st.pub.Image, Tag: t, Digest: d})
+			held.add(rp, registry.Move{Repo: st.pub.Image, Tag: t, Digest: st.pub.Digest}, owner)
+		}
+	}
+	if len(moves) == 0 {
+		return
+	}
+	if err := registry.Publish(ctx, moves, nil); err != nil {
+		fmt.Fprintf(o.Stderr, "warning: a higher version was released while this one was tagging, and putting the floating tags on it failed: %v\n", err)
+		return
+	}
+	held.note(o.Stderr, "note: %[1]s: %[2]s was released while %[3]s was being tagged: moved %[4]s back to %[2]s", rp.info.Version)
+}
+
+// heldTags are floating tags that stay with (or went back to) a higher version: per
+// repository and owner, in the order met.
+type heldTags struct {
+	keys []heldKey
+	tags map[heldKey][]string
+}
+
+type heldKey struct{ repo, owner string }
+
+// add records m's tag as held by owner, in its step's summary too.
+func (h *heldTags) add(rp *releasePlan, m registry.Move, owner string) {
+	for _, st := range rp.steps {
+		if st.pub.Image == m.Repo && st.pub.Digest == m.Digest {
+			st.pub.Tags = slices.DeleteFunc(slices.Clone(st.pub.Tags), func(t string) bool { return t == m.Tag })
+			st.pub.Skipped = append(st.pub.Skipped, m.Tag)
+		}
+	}
+	if h.tags == nil {
+		h.tags = map[heldKey][]string{}
+	}
+	k := heldKey{m.Repo, owner}
+	if _, ok := h.tags[k]; !ok {
+		h.keys = append(h.keys, k)
+	}
+	h.tags[k] = append(h.tags[k], m.Tag)
+}
+
+// note prints one line per repository and owner: format gets the repository, the
+// owner, this version and the tags.
+func (h *heldTags) note(w io.Writer, format, ver string) {
+	for _, k := range h.keys {
+		fmt.Fprintf(w, format+"\n", k.repo, k.owner, ver, strings.Join(h.tags[k], ", "))
+	}
 }
 
 // verifyIndex checks a pushed index against what was asked for.
@@ -433,6 +601,9 @@ func printSummary(o Options, s ReleaseSummary, file string) {
 		for _, pl := range p.Platforms {
 			fmt.Fprintf(o.Stdout, "    %-14s %s  %s compressed\n", pl.Platform, pl.Digest, bytesize.Format(pl.Size))
 		}
+	}
+	if s.Throttled.Waits() > 0 {
+		fmt.Fprintln(o.Stdout, "  registry throttling: "+s.Throttled.String())
 	}
 	fmt.Fprintln(o.Stdout, "  summary: "+file)
 }
