@@ -247,11 +247,12 @@ func (d *Dist) save() error {
 	if err != nil {
 		return err
 	}
-	if err := replace(d.Path(ManifestFile), append(b, '\n'), 0o644); err != nil {
-		return err
-	}
+	b = append(b, '\n')
 	d.files = m.Files
-	return nil
+	if old, err := os.ReadFile(d.Path(ManifestFile)); err == nil && string(old) == string(b) {
+		return nil
+	}
+	return replace(d.Path(ManifestFile), b, 0o644)
 }
 
 // Stage creates a temporary directory inside the output directory (creating that if

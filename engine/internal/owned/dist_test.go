@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestDistPut: what Put does with what is already at the path, and that a refusal
@@ -135,9 +136,21 @@ func TestDistPutFrom(t *testing.T) {
 	if err != nil || st.Mode().Perm() != 0o755 {
 		t.Fatalf("placed binary: %v, %v", st, err)
 	}
+	manifest := filepath.Join(d, ManifestFile)
+	before, err := os.Stat(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(manifest, old, old); err != nil {
+		t.Fatal(err)
+	}
 	write(t, src, "ELF")
 	if c, err := dist.Put(File{Rel: "linux_arm64/hello", From: src, Mode: 0o755}); err != nil || c[0] != Unchanged {
 		t.Fatalf("second Put = %v, %v; want unchanged", c, err)
+	}
+	if after, err := os.Stat(manifest); err != nil || after.ModTime().After(old.Add(time.Minute)) || after.Size() != before.Size() {
+		t.Errorf("an unchanged Put rewrote the manifest: %v, %v", after, err)
 	}
 }
 
