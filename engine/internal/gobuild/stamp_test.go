@@ -16,9 +16,6 @@ import (
 // the binary; -X of one that does not leaves it only in the build information, where
 // it is when -trimpath is off (the -ldflags setting), which Stamped does not count.
 func TestStamped(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs go build")
-	}
 	const version = "7.3.1-stamp"
 	dir := writeModule(t, map[string]string{
 		"main.go": "package main\n\nvar version = \"dev\"\nvar built = compute()\n\nfunc compute() string { return \"x\" }\n\nfunc main() { println(version, built) }\n",
@@ -83,9 +80,6 @@ func TestStampedIgnoresBuildInfo(t *testing.T) {
 // TestRunChecksStamp: a build whose binary does not carry the version fails in one
 // line that names the fix.
 func TestRunChecksStamp(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs go build")
-	}
 	dir := writeModule(t, map[string]string{"main.go": "package main\n\nfunc main() {}\n"})
 	b := Build{Dir: dir, Main: ".", Output: "out/m", Platform: platform.Host(), VersionVar: "main.version", Version: "7.3.1-missing"}
 	err := Run(t.Context(), b)
