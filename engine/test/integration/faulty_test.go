@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -16,11 +17,23 @@ type faultyRegistry struct {
 	Addr string
 
 	mu     sync.Mutex
-	policy func(r *http.Request, writes int) bool // true: answer 500
-	writes int                                    // PUT/POST/PATCH requests seen
-	failed int
+	policy func(r *http.Request, writes int) fault
+	writes int // PUT/POST/PATCH requests seen
+	failed int // requests answered with an injected status
 	srv    *http.Server
 	l      net.Listener
+}
+
+// fault is what the proxy does with one request; the zero value passes it on.
+type fault struct {
+	// Status, when not 0, is answered instead of passing the request on: 500 as
+	// "injected failure", 429 as a registry's TOOMANYREQUESTS error.
+	Status int
+	// RetryAfter, with Status 429, is sent as the Retry-After header.
+	RetryAfter string
+	// Hold, when set, is called before the request is passed on or answered, outside
+	// the proxy's lock: it may block to hold the request back.
+	Hold func()
 }
 
 func newFaultyRegistry(t *testing.T, port, upstream string) *faultyRegistry {
@@ -38,13 +51,29 @@ func newFaultyRegistry(t *testing.T, port, upstream string) *faultyRegistry {
 		if write {
 			f.writes++
 		}
-		fail := f.policy != nil && f.policy(r, f.writes)
-		if fail {
+		var ft fault
+		if f.policy != nil {
+			ft = f.policy(r, f.writes)
+		}
+		if ft.Status != 0 {
 			f.failed++
 		}
 		f.mu.Unlock()
-		if fail {
-			http.Error(w, "injected failure", http.StatusInternalServerError)
+		if ft.Hold != nil {
+			ft.Hold()
+		}
+		switch ft.Status {
+		case 0:
+		case http.StatusTooManyRequests:
+			if ft.RetryAfter != "" {
+				w.Header().Set("Retry-After", ft.RetryAfter)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			io.WriteString(w, `{"errors":[{"code":"TOOMANYREQUESTS","message":"injected: too many requests"}]}`)
+			return
+		default:
+			http.Error(w, "injected failure", ft.Status)
 			return
 		}
 		// Redirects and upload locations must name the proxy, not the upstream.
@@ -56,8 +85,18 @@ func newFaultyRegistry(t *testing.T, port, upstream string) *faultyRegistry {
 	return f
 }
 
-// set installs a failure policy and resets the counters.
+// set installs a failure policy, true answering 500, and resets the counters.
 func (f *faultyRegistry) set(policy func(r *http.Request, writes int) bool) {
+	f.setFaults(func(r *http.Request, writes int) fault {
+		if policy(r, writes) {
+			return fault{Status: http.StatusInternalServerError}
+		}
+		return fault{}
+	})
+}
+
+// setFaults installs a policy of faults and resets the counters.
+func (f *faultyRegistry) setFaults(policy func(r *http.Request, writes int) fault) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.policy, f.writes, f.failed = policy, 0, 0
