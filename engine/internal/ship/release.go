@@ -443,6 +443,12 @@ func (rp *releasePlan) floatGate(o Options) registry.Gate {
 // its floating tags before this one did. Where a higher version shows up now, the
 // floating tags this release moved go to that version's own tag (X.Y.Z or
 // X.Y.Z-debug) again. A failure here is a warning: the release itself is done.
+//
+// What is left: a release stopped (killed, or its registry gone) between writing its
+// floating tags and this check leaves them behind; a registry whose tag list lags
+// behind its writes (eventually consistent listing) hides a higher version from both
+// reads; and a concurrent release that fails puts the tags it moved back where it read
+// them at its start.
 func (rp *releasePlan) settle(ctx context.Context, o Options, floating map[string]bool) {
 	owners := map[string]map[string]string{}
 	var moves []registry.Move
