@@ -134,7 +134,7 @@ func TestFloorCmds(t *testing.T) {
 	}
 	for i, want := range []struct{ out, goarch string }{{"/w/out/linux_amd64/hello", "GOARCH=amd64"}, {"/w/out/linux_arm64/hello", "GOARCH=arm64"}} {
 		c := cs[i]
-		wantArgs := []string{"build", "-trimpath", "-ldflags", "-s -w -X main.version=bench", "-o", want.out, "./cmd/hello"}
+		wantArgs := []string{"build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -X main.version=bench", "-o", want.out, "./cmd/hello"}
 		if diff := cmp.Diff(wantArgs, c.Args); diff != "" {
 			t.Errorf("floor build %d args (-want +got):\n%s", i, diff)
 		}

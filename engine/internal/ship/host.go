@@ -3,9 +3,12 @@ package ship
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/pem"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,14 +40,15 @@ func hostContext(dir string, img config.ResolvedImage) string {
 }
 
 // hostBuilds computes the go builds of the host path: every image for every platform,
-// each into its image's build context as <os>_<arch>[_<variant>]/<binary>.
+// each into its image's build context as
+// <os>_<arch>[_<variant>]/rootfs/usr/local/bin/<binary>, the tree the images copy.
 func hostBuilds(r config.Resolved, info version.Info, plats []platform.Platform, dir string) []gobuild.Build {
 	var builds []gobuild.Build
 	for _, img := range r.Images {
 		for _, p := range plats {
 			builds = append(builds, gobuild.Build{
 				Dir: r.Project.Dir, Main: img.Main, Platform: p,
-				Output:     filepath.Join(hostContext(dir, img), p.Dir(), img.Binary),
+				Output:     filepath.Join(hostContext(dir, img), p.Dir(), "rootfs", "usr", "local", "bin", img.Binary),
 				VersionVar: img.VersionVar, Version: info.Version, Tags: img.Tags, Mod: gobuild.VendorMode(r.Project.Dir),
 			})
 		}
@@ -55,9 +59,14 @@ func hostBuilds(r config.Resolved, info version.Info, plats []platform.Platform,
 // compile runs the host path's builds in parallel and puts beside each image's
 // binaries the files its images need: the CA bundle (caBundle), Go's zoneinfo.zip
 // (from the Go that compiled them), passwd and group.
-func compile(ctx context.Context, r config.Resolved, info version.Info, plats []platform.Platform, dir string, out io.Writer) error {
+func compile(ctx context.Context, r config.Resolved, info version.Info, plats []platform.Platform, dir string, getenv func(string) string, out io.Writer) error {
 	start := time.Now()
+	when, err := sourceDateEpoch(info, getenv)
+	if err != nil {
+		return err
+	}
 	builds := hostBuilds(r, info, plats, dir)
+	fmt.Fprintf(out, "compiling %d binaries on this machine (%s)\n", len(builds), platform.Strings(plats))
 	if err := gobuild.All(ctx, builds); err != nil {
 		return err
 	}
@@ -65,16 +74,56 @@ func compile(ctx context.Context, r config.Resolved, info version.Info, plats []
 	if err != nil {
 		return err
 	}
+	ca := caBundle()
 	for _, img := range r.Images {
 		c := hostContext(dir, img)
-		for name, data := range map[string][]byte{"ca-certificates.crt": caBundle(), "zoneinfo.zip": zoneinfo, "passwd": []byte(passwd), "group": []byte(group)} {
-			if err := os.WriteFile(filepath.Join(c, name), data, 0o644); err != nil {
+		files := map[string][]byte{"users/etc/passwd": []byte(passwd), "users/etc/group": []byte(group)}
+		for _, p := range plats {
+			files[p.Dir()+"/rootfs/etc/ssl/certs/ca-certificates.crt"] = ca
+			files[p.Dir()+"/rootfs/usr/share/zoneinfo.zip"] = zoneinfo
+		}
+		for name, data := range files {
+			f := filepath.Join(c, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(f, data, 0o644); err != nil {
+				return err
+			}
+		}
+		if !when.IsZero() {
+			// COPY keeps the times of the files and folders it copies: the layers then
+			// depend only on the sources.
+			if err := touchAll(c, when); err != nil {
 				return err
 			}
 		}
 	}
 	fmt.Fprintf(out, "compiled %d binaries on this machine (%s) in %.1fs\n", len(builds), platform.Strings(plats), time.Since(start).Seconds())
 	return nil
+}
+
+// touchAll gives everything under dir the time t, so that the layers COPY makes
+// from it depend on the sources only. A file gets t plus a fraction of a second taken
+// from its content: BuildKit's context transfer reuses the copy it already holds of a
+// file whose size and time are unchanged, so two binaries of one size built for the
+// same t would otherwise be taken for one another.
+func touchAll(dir string, t time.Time) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		when := t
+		if d.Type().IsRegular() {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			sum := sha256.Sum256(b)
+			when = t.Add(time.Duration(binary.BigEndian.Uint64(sum[:8]) % uint64(time.Second)))
+		}
+		return os.Chtimes(p, when, when)
+	})
 }
 
 // caBundle is the host path's CA bundle, in PEM: the Mozilla NSS roots as the Go team

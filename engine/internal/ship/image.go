@@ -71,7 +71,7 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 	}
 
 	if r.Build == config.BuildHost {
-		if err := compile(ctx, r, info, []platform.Platform{host}, dir, o.Stderr); err != nil {
+		if err := compile(ctx, r, info, []platform.Platform{host}, dir, o.Getenv, o.Stderr); err != nil {
 			return nil, err
 		}
 	}

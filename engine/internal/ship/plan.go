@@ -201,15 +201,12 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 	}
 	// Reproducible images: every timestamp BuildKit writes (config, history, the files
 	// of the new layers) is the commit's time, or the caller's SOURCE_DATE_EPOCH.
-	epoch := e.getenv(EnvSourceDateEpoch)
-	if epoch == "" && !info.Created.IsZero() {
-		epoch = strconv.FormatInt(info.Created.Unix(), 10)
+	when, err := sourceDateEpoch(info, e.getenv)
+	if err != nil {
+		return Spec{}, err
 	}
-	if epoch != "" {
-		if _, err := strconv.ParseUint(epoch, 10, 63); err != nil {
-			return Spec{}, fmt.Errorf("%s=%s is not a Unix time in seconds: unset it to use the commit's time", EnvSourceDateEpoch, epoch)
-		}
-		args[EnvSourceDateEpoch] = epoch
+	if !when.IsZero() {
+		args[EnvSourceDateEpoch] = strconv.FormatInt(when.Unix(), 10)
 	}
 	if !host {
 		for k, val := range e.goEnv {
@@ -228,8 +225,10 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 		Output:       out,
 		MetadataFile: filepath.Join(dir, base+".metadata.json"),
 		Progress:     "auto",
-		// Clamp file times to SOURCE_DATE_EPOCH when there is one.
-		RewriteTimestamp: epoch != "",
+		// Clamp the times of the files a build stage made to SOURCE_DATE_EPOCH. The
+		// host path needs no rewriting: its context's files already carry that time
+		// (compile), and rewriting costs BuildKit a pass over every new layer.
+		RewriteTimestamp: !when.IsZero() && !host,
 	}
 	if c := e.getenv(EnvCacheFrom); c != "" {
 		s.Build.CacheFrom = []string{strings.ReplaceAll(c, "{name}", base)}
@@ -241,6 +240,20 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 		s.Build.Secrets = []buildx.Secret{{ID: "netrc", Src: e.netrc}}
 	}
 	return s, nil
+}
+
+// sourceDateEpoch is the time every image records: SOURCE_DATE_EPOCH when the caller
+// sets it, else the commit's time; zero when neither is known (no git).
+func sourceDateEpoch(info version.Info, getenv func(string) string) (time.Time, error) {
+	v := getenv(EnvSourceDateEpoch)
+	if v == "" {
+		return info.Created, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return time.Time{}, fmt.Errorf("%s=%s is not a Unix time in seconds: unset it to use the commit's time", EnvSourceDateEpoch, v)
+	}
+	return time.Unix(n, 0).UTC(), nil
 }
 
 // write puts the Dockerfile (and its .dockerignore) where the build expects them.

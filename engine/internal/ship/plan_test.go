@@ -105,7 +105,7 @@ func TestSpecArgs(t *testing.T) {
 							t.Errorf("the host path's Dockerfile contains %q:\n%s", bad, s.Dockerfile)
 						}
 					}
-					if !strings.Contains(s.Dockerfile, "COPY ${TARGETOS}_${TARGETARCH}${TARGETVARIANT:+_}${TARGETVARIANT}/hello /out/usr/local/bin/hello") {
+					if !strings.Contains(s.Dockerfile, "COPY ${TARGETOS}_${TARGETARCH}${TARGETVARIANT:+_}${TARGETVARIANT}/ /out/") {
 						t.Errorf("the host path's Dockerfile does not copy the prebuilt binary:\n%s", s.Dockerfile)
 					}
 					if s.Ignore != "" || s.Build.Context != hostContext("/tmp/mageship-x", r.Images[0]) {

@@ -198,7 +198,7 @@ func (rp *releasePlan) compile(ctx context.Context, o Options) error {
 	if rp.r.Build != config.BuildHost {
 		return nil
 	}
-	return compile(ctx, rp.r, rp.info, rp.plats, rp.dir, o.Stderr)
+	return compile(ctx, rp.r, rp.info, rp.plats, rp.dir, o.Getenv, o.Stderr)
 }
 
 // checkPush asks each registry, before anything is built, whether the credentials

@@ -11,11 +11,12 @@ FROM --platform=$BUILDPLATFORM golang:1.26-alpine AS build
 WORKDIR /src
 # What the runtime image needs besides the binary: CA bundle, Go's own zoneinfo
 # (read through ZONEINFO, so no tzdata package), and a passwd/group naming the user.
-RUN mkdir -p /out/etc/ssl/certs /out/usr/share && \
-    cp /etc/ssl/certs/ca-certificates.crt /out/etc/ssl/certs/ca-certificates.crt && \
-    cp "$(go env GOROOT)/lib/time/zoneinfo.zip" /out/usr/share/zoneinfo.zip && \
-    printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' > /out/etc/passwd && \
-    printf 'root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n' > /out/etc/group
+# /out/rootfs/ goes into both images, /out/users/ into the runtime image on scratch.
+RUN mkdir -p /out/rootfs/etc/ssl/certs /out/rootfs/usr/share /out/users/etc && \
+    cp /etc/ssl/certs/ca-certificates.crt /out/rootfs/etc/ssl/certs/ca-certificates.crt && \
+    cp "$(go env GOROOT)/lib/time/zoneinfo.zip" /out/rootfs/usr/share/zoneinfo.zip && \
+    printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' > /out/users/etc/passwd && \
+    printf 'root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n' > /out/users/etc/group
 # The caller's Go module settings (set only when the caller has them).
 ARG GOPROXY GONOPROXY GOPRIVATE GONOSUMDB GOSUMDB GOINSECURE GOFLAGS
 ENV CGO_ENABLED=0 GOTOOLCHAIN=local
@@ -34,16 +35,14 @@ RUN --mount=type=cache,id=mageship-gobuild,target=/root/.cache/go-build \
     GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \
     go build -trimpath -buildvcs=false \
       -ldflags "-s -w" \
-      -o /out/usr/local/bin/svc .
+      -o /out/rootfs/usr/local/bin/svc .
 
 # ---- debug: the same binary on a base with a shell, to sh into beside production ----
-# COPY --link makes each layer independent of the base: a builder that starts empty
-# (CI) does not have to pull the base to add them.
+# COPY --link makes the layer independent of the base: a builder that starts empty
+# (CI) does not have to pull the base to add it.
 FROM alpine:3.22 AS debug
 ARG VERSION=dev REVISION= CREATED= SOURCE=
-COPY --link --from=build /out/etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
-COPY --link --from=build /out/usr/share/zoneinfo.zip /usr/share/zoneinfo.zip
-COPY --link --from=build /out/usr/local/bin/svc /usr/local/bin/svc
+COPY --link --from=build /out/rootfs/ /
 ENV ZONEINFO=/usr/share/zoneinfo.zip
 LABEL org.opencontainers.image.source="${SOURCE}" \
       org.opencontainers.image.revision="${REVISION}" \
@@ -55,10 +54,8 @@ ENTRYPOINT ["/usr/local/bin/svc"]
 # ---- runtime: production, the binary and the few files it needs, nothing else --------
 FROM scratch AS runtime
 ARG VERSION=dev REVISION= CREATED= SOURCE=
-COPY --link --from=build /out/etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
-COPY --link --from=build /out/usr/share/zoneinfo.zip /usr/share/zoneinfo.zip
-COPY --link --from=build /out/etc/passwd /out/etc/group /etc/
-COPY --link --from=build /out/usr/local/bin/svc /usr/local/bin/svc
+COPY --link --from=build /out/users/ /
+COPY --link --from=build /out/rootfs/ /
 ENV ZONEINFO=/usr/share/zoneinfo.zip
 LABEL org.opencontainers.image.source="${SOURCE}" \
       org.opencontainers.image.revision="${REVISION}" \
