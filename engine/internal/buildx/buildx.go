@@ -63,10 +63,15 @@ type Build struct {
 	// e.g. type=registry,ref=ghcr.io/acme/app:buildcache or type=gha.
 	CacheFrom []string
 	CacheTo   []string
-	// RewriteTimestamp asks the exporter to clamp every file's timestamp in the new
-	// layers to SOURCE_DATE_EPOCH (rewrite-timestamp=true, BuildKit 0.13.2 and newer;
-	// older ones ignore it), so that the same sources give the same layers. Pass the
-	// epoch as the build arg SOURCE_DATE_EPOCH.
+	// SourceDateEpoch, when set (Unix seconds), is handed to the exporter
+	// (source-date-epoch=N): the image config's and history's times are that time.
+	// It is an exporter option rather than the build arg SOURCE_DATE_EPOCH because
+	// the build arg enters every step's cache key, and a new commit would then
+	// rebuild even a module layer whose go.mod did not change.
+	SourceDateEpoch string
+	// RewriteTimestamp also clamps the times of the files in the new layers to
+	// SourceDateEpoch (rewrite-timestamp=true, BuildKit 0.13.2 and newer; older
+	// ones ignore it), so that files a build stage made do not carry the build's time.
 	RewriteTimestamp bool
 	// Progress is passed as --progress. Empty means "plain".
 	Progress string
@@ -193,8 +198,11 @@ func (b Build) Args() ([]string, error) {
 	}
 	args = append(args, "--sbom="+strconv.FormatBool(b.SBOM))
 	rewrite := ""
-	if b.RewriteTimestamp {
-		rewrite = ",rewrite-timestamp=true"
+	if b.SourceDateEpoch != "" {
+		rewrite = ",source-date-epoch=" + b.SourceDateEpoch
+		if b.RewriteTimestamp {
+			rewrite += ",rewrite-timestamp=true"
+		}
 	}
 	switch b.Output.Kind {
 	case OutputNone:

@@ -205,8 +205,9 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 	if err != nil {
 		return Spec{}, err
 	}
+	epoch := ""
 	if !when.IsZero() {
-		args[EnvSourceDateEpoch] = strconv.FormatInt(when.Unix(), 10)
+		epoch = strconv.FormatInt(when.Unix(), 10)
 	}
 	if !host {
 		for k, val := range e.goEnv {
@@ -228,7 +229,8 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 		// Clamp the times of the files a build stage made to SOURCE_DATE_EPOCH. The
 		// host path needs no rewriting: its context's files already carry that time
 		// (compile), and rewriting costs BuildKit a pass over every new layer.
-		RewriteTimestamp: !when.IsZero() && !host,
+		SourceDateEpoch:  epoch,
+		RewriteTimestamp: !host,
 	}
 	if c := e.getenv(EnvCacheFrom); c != "" {
 		s.Build.CacheFrom = []string{strings.ReplaceAll(c, "{name}", base)}
