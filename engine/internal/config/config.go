@@ -38,6 +38,9 @@ const (
 	EnvBuilder         = "BUILDX_BUILDER"
 	EnvTemplate        = "MAGESHIP_TEMPLATE"
 	EnvBuild           = "MAGESHIP_BUILD"
+	EnvSBOM            = "MAGESHIP_SBOM"
+	EnvCosignKey       = "MAGESHIP_COSIGN_KEY"
+	EnvCosignTlog      = "MAGESHIP_COSIGN_TLOG"
 	// EnvDist is mageship's output directory (binaries, SHA256SUMS, release.json,
 	// digests/), relative to the module root or absolute; default DefaultDist.
 	EnvDist = "MAGESHIP_DIST"
@@ -99,6 +102,9 @@ type Resolved struct {
 	Images       []ResolvedImage
 	Platforms    []platform.Platform
 	Build        string // BuildHost or BuildContainer
+	SBOM         bool   // attach an SPDX SBOM to every released platform image (MAGESHIP_SBOM, default on)
+	CosignKey    string // sign released indexes with this cosign key file or KMS URI (MAGESHIP_COSIGN_KEY); "" for none
+	CosignTlog   bool   // upload signatures to the transparency log (MAGESHIP_COSIGN_TLOG, default off)
 	BuilderImage string
 	DebugImage   string
 	Builder      string // empty: let buildx choose (BUILDX_BUILDER or its current builder)
@@ -153,6 +159,13 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 	if r.Dist, err = dist(p.Dir, getenv(EnvDist)); err != nil {
 		return Resolved{}, err
 	}
+	if r.SBOM, err = onOff(EnvSBOM, getenv(EnvSBOM), true); err != nil {
+		return Resolved{}, err
+	}
+	if r.CosignTlog, err = onOff(EnvCosignTlog, getenv(EnvCosignTlog), false); err != nil {
+		return Resolved{}, err
+	}
+	r.CosignKey = getenv(EnvCosignKey)
 	r.BuilderImage = pick(getenv(EnvBuilderImage), c.BuilderImage, "golang:"+p.MinorGo()+"-alpine")
 	if p.GoVersion == "" && r.BuilderImage == "golang:-alpine" {
 		return Resolved{}, fmt.Errorf("go.mod has no go directive: add one (go mod edit -go=1.26) or set %s", EnvBuilderImage)
@@ -315,6 +328,19 @@ func (r Resolved) Image(n string) (ResolvedImage, error) {
 		names = append(names, img.Binary)
 	}
 	return ResolvedImage{}, fmt.Errorf("no image %q: configured images are %s", n, strings.Join(names, ", "))
+}
+
+// onOff reads a switch: "", on, 1, true, off, 0, false.
+func onOff(name, v string, def bool) (bool, error) {
+	switch strings.ToLower(v) {
+	case "":
+		return def, nil
+	case "on", "1", "true":
+		return true, nil
+	case "off", "0", "false":
+		return false, nil
+	}
+	return false, fmt.Errorf("%s=%s: use on or off", name, v)
 }
 
 func pick(vs ...string) string {

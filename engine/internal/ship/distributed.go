@@ -103,6 +103,9 @@ func ReleaseMerge(ctx context.Context, o Options) (ReleaseSummary, error) {
 	if err := rp.dist.Check(releaseFile); err != nil {
 		return ReleaseSummary{}, distInTheWay(err, "no index was written")
 	}
+	if err := checkSigning(rp.r); err != nil {
+		return ReleaseSummary{}, err
+	}
 	inDist := rp.dist.Name(DigestsDir)
 	shas := map[string]string{}
 	for _, st := range rp.steps {
@@ -130,6 +133,9 @@ func ReleaseMerge(ctx context.Context, o Options) (ReleaseSummary, error) {
 		if err := st.verify(ctx, rp, shas, o); err != nil {
 			return ReleaseSummary{}, err
 		}
+	}
+	if err := rp.sign(ctx, o); err != nil {
+		return ReleaseSummary{}, err
 	}
 	return rp.publish(ctx, o)
 }

@@ -55,6 +55,9 @@ type Published struct {
 	// Skipped are the floating tags (X.Y, X, latest) this release did not move,
 	// because a higher version is released in the repository.
 	Skipped []string `json:"skipped_tags,omitempty"`
+	// Signature is the cosign signature of the index (a Sigstore bundle attached to it
+	// as a referrer), repository@digest; empty when MAGESHIP_COSIGN_KEY is unset.
+	Signature string `json:"signature,omitempty"`
 }
 
 // PublishedPlatform is one platform's manifest in a published index.
@@ -62,6 +65,7 @@ type PublishedPlatform struct {
 	Platform string `json:"platform"`
 	Digest   string `json:"digest"`
 	Size     int64  `json:"compressed_bytes"`
+	SBOM     string `json:"sbom,omitempty"` // the SPDX SBOM attached to it, repository@digest
 }
 
 // releaseFile is where, in the output directory, Release and ReleaseMerge write
@@ -70,9 +74,16 @@ const releaseFile = "release.json"
 
 // ReleaseSummary is what Release writes to <dist>/release.json.
 type ReleaseSummary struct {
-	Version  string      `json:"version"`
-	Revision string      `json:"revision,omitempty"`
-	Images   []Published `json:"images"`
+	Version  string `json:"version"`
+	Revision string `json:"revision,omitempty"`
+	// SourceDateEpoch is the time every image records (the commit's, or the caller's
+	// SOURCE_DATE_EPOCH); GoVersion built the binaries; BaseImages are the digests the
+	// base images' tags named when the release began. With the commit, what a
+	// verifier needs to rebuild and compare.
+	SourceDateEpoch int64             `json:"source_date_epoch,omitempty"`
+	GoVersion       string            `json:"go_version,omitempty"`
+	BaseImages      map[string]string `json:"base_images,omitempty"`
+	Images          []Published       `json:"images"`
 	// Throttled is what the registries' 429 answers to mageship's own calls cost.
 	Throttled registry.Throttled `json:"registry_throttled"`
 }
@@ -106,6 +117,12 @@ func Release(ctx context.Context, o Options) (ReleaseSummary, error) {
 	if err := preflight(ctx, rp.r, rp.r.Platforms, rp.steps[0].spec.Build.Provenance, o.Stderr); err != nil {
 		return ReleaseSummary{}, err
 	}
+	if err := checkSigning(rp.r); err != nil {
+		return ReleaseSummary{}, err
+	}
+	if err := rp.resolveBases(ctx); err != nil {
+		return ReleaseSummary{}, err
+	}
 
 	if err := rp.compile(ctx, o); err != nil {
 		return ReleaseSummary{}, fmt.Errorf("%w (no tag was moved)", err)
@@ -122,7 +139,48 @@ func Release(ctx context.Context, o Options) (ReleaseSummary, error) {
 			return ReleaseSummary{}, err
 		}
 	}
+	if err := rp.sign(ctx, o); err != nil {
+		return ReleaseSummary{}, err
+	}
 	return rp.publish(ctx, o)
+}
+
+// sign signs every verified index by digest when a cosign key is configured.
+func (rp *releasePlan) sign(ctx context.Context, o Options) error {
+	if rp.r.CosignKey == "" {
+		return nil
+	}
+	for _, st := range rp.steps {
+		sig, err := signIndex(ctx, rp.r, st.pub.Ref)
+		if err != nil {
+			return fmt.Errorf("%w (no tag was moved)", err)
+		}
+		st.pub.Signature = sig
+		fmt.Fprintf(o.Stdout, "signed %s (%s): %s\n", st.pub.Ref, st.pub.Variant, sig)
+	}
+	return nil
+}
+
+// resolveBases records the digests the base images' tags name now, for release.json.
+func (rp *releasePlan) resolveBases(ctx context.Context) error {
+	rp.bases = map[string]string{}
+	refs := []string{rp.r.DebugImage}
+	for _, img := range rp.r.Images {
+		if img.RuntimeImage != config.Scratch {
+			refs = append(refs, img.RuntimeImage)
+		}
+	}
+	if rp.r.Build == config.BuildContainer {
+		refs = append(refs, rp.r.BuilderImage)
+	}
+	for _, ref := range refs {
+		d, err := registry.Resolve(ctx, ref)
+		if err != nil {
+			return fmt.Errorf("base image: %w", err)
+		}
+		rp.bases[ref] = d
+	}
+	return nil
 }
 
 // releasePlan is a computed release: every build and every tag, nothing run yet.
@@ -134,7 +192,9 @@ type releasePlan struct {
 	dist  *owned.Dist
 	steps []*releaseStep
 	// throttle counts the 429s mageship's registry calls waited out (CountThrottling).
-	throttle registry.Throttle
+	throttle  registry.Throttle
+	bases     map[string]string // base image reference -> digest, when the release began
+	goVersion string            // of the released binaries, from their build information
 }
 
 // planRelease resolves the configuration and version and computes the builds for
@@ -324,6 +384,7 @@ func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas map[str
 	// Every platform at once; each image is downloaded once (imagefs.FromRegistry).
 	outs := make([]bytes.Buffer, len(idx.Platforms))
 	errs := make([]error, len(idx.Platforms))
+	sboms := make([]string, len(idx.Platforms))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for i, m := range idx.Platforms {
@@ -348,6 +409,22 @@ func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas map[str
 				shas[key] = sha
 				mu.Unlock()
 			}
+			if rp.r.SBOM {
+				when, err := sourceDateEpoch(rp.info, o.Getenv)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				art, goVersion, err := attachSBOM(ctx, image, st.spec.Image, ref, when)
+				if err != nil {
+					errs[i] = fmt.Errorf("%w (no tag was moved)", err)
+					return
+				}
+				sboms[i] = art
+				mu.Lock()
+				rp.goVersion = goVersion
+				mu.Unlock()
+			}
 		})
 	}
 	wg.Wait()
@@ -358,8 +435,8 @@ func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas map[str
 		return err
 	}
 	st.pub.Platforms = nil
-	for _, m := range idx.Platforms {
-		st.pub.Platforms = append(st.pub.Platforms, PublishedPlatform{Platform: m.Platform.String(), Digest: m.Digest, Size: m.Size})
+	for i, m := range idx.Platforms {
+		st.pub.Platforms = append(st.pub.Platforms, PublishedPlatform{Platform: m.Platform.String(), Digest: m.Digest, Size: m.Size, SBOM: sboms[i]})
 	}
 	return nil
 }
@@ -384,7 +461,11 @@ func (rp *releasePlan) publish(ctx context.Context, o Options) (ReleaseSummary, 
 		return ReleaseSummary{}, err
 	}
 	rp.settle(ctx, o, floating)
-	sum := ReleaseSummary{Version: rp.info.Version, Revision: rp.info.Revision, Throttled: rp.throttle.Counts()}
+	sum := ReleaseSummary{Version: rp.info.Version, Revision: rp.info.Revision, Throttled: rp.throttle.Counts(),
+		GoVersion: rp.goVersion, BaseImages: rp.bases}
+	if when, err := sourceDateEpoch(rp.info, o.Getenv); err == nil && !when.IsZero() {
+		sum.SourceDateEpoch = when.Unix()
+	}
 	for _, st := range rp.steps {
 		sum.Images = append(sum.Images, st.pub)
 	}

@@ -10,7 +10,7 @@ import (
 
 // Targets are the names the Mage targets send, with how many arguments each takes.
 var Targets = map[string]int{
-	"image": 0, "image:debug": 0, "image:verify": 0, "image:test": 0,
+	"image": 0, "image:debug": 0, "image:verify": 0, "image:test": 0, "image:sbom": 0,
 	"release": 0, "release:platform": 1, "release:merge": 0,
 	"binaries": 0, "dockerfile": 0, "dockerignore": 0, "doctor": 0,
 }
@@ -34,6 +34,8 @@ func Target(ctx context.Context, name string, args []string, o Options) error {
 		err = Verify(ctx, o)
 	case "image:test":
 		err = Smoke(ctx, o)
+	case "image:sbom":
+		err = SBOM(ctx, o)
 	case "release":
 		_, err = Release(ctx, o)
 	case "release:platform":

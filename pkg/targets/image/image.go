@@ -24,3 +24,8 @@ func Verify(ctx context.Context) error {
 func Test(ctx context.Context) error {
 	return launch.Run(ctx, "image:test")
 }
+
+// SBOM prints the SPDX 2.3 SBOM of the local production image of this version (made from its binary's Go build information, as release attaches one to every pushed platform image).
+func SBOM(ctx context.Context) error {
+	return launch.Run(ctx, "image:sbom")
+}

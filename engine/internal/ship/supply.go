@@ -1,0 +1,135 @@
+package ship
+
+import (
+	"bytes"
+	"context"
+	"debug/buildinfo"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/mageship/mageship/engine/internal/config"
+	"github.com/mageship/mageship/engine/internal/imagefs"
+	"github.com/mageship/mageship/engine/internal/sbom"
+	"github.com/mageship/mageship/engine/internal/sign"
+)
+
+// The supply-chain steps of a release: an SPDX SBOM attached to every platform image
+// (an OCI 1.1 referrer), and a cosign signature on every index, both by digest, after
+// verification and before any tag moves.
+
+// sbomOf is the SPDX SBOM of the binary in image, from its Go build information, and
+// the Go version that built it.
+func sbomOf(image v1.Image, img config.ResolvedImage, ref string, created time.Time) ([]byte, string, error) {
+	bin, err := imagefs.ReadFile(image, path.Join("/usr/local/bin", img.Binary))
+	if err != nil {
+		return nil, "", err
+	}
+	bi, err := buildinfo.Read(bytes.NewReader(bin))
+	if err != nil {
+		return nil, "", fmt.Errorf("reading the Go build information of %s's binary: %w", ref, err)
+	}
+	doc, err := sbom.FromBuildInfo(bi, created, sbom.WithName(ref))
+	return doc, bi.GoVersion, err
+}
+
+// attachSBOM makes and attaches the SBOM of the platform image ref and returns the
+// SBOM artifact's reference (repository@digest) and the binary's Go version.
+func attachSBOM(ctx context.Context, image v1.Image, img config.ResolvedImage, ref string, created time.Time) (string, string, error) {
+	doc, goVersion, err := sbomOf(image, img, ref, created)
+	if err != nil {
+		return "", "", fmt.Errorf("making the SBOM of %s: %w", ref, err)
+	}
+	art, err := sbom.Attach(ctx, ref, doc)
+	if err != nil {
+		return "", "", fmt.Errorf("attaching the SBOM to %s: %w; or set %s=off", ref, err, config.EnvSBOM)
+	}
+	return art, goVersion, nil
+}
+
+// signOptions are cosign's options for r.
+func signOptions(r config.Resolved) sign.Options {
+	return sign.Options{Key: r.CosignKey, TlogUpload: r.CosignTlog}
+}
+
+// checkSigning fails before anything is built when signing is asked for and cannot
+// happen: no cosign on PATH, or a key file that does not exist.
+func checkSigning(r config.Resolved) error {
+	if r.CosignKey == "" {
+		return nil
+	}
+	if _, err := exec.LookPath("cosign"); err != nil {
+		return fmt.Errorf("%s is set but cosign is not installed (%v): install it (go install %s), or unset %s to release unsigned", config.EnvCosignKey, err, sign.CosignModule, config.EnvCosignKey)
+	}
+	if sign.IsFileKey(r.CosignKey) {
+		if _, err := os.Stat(r.CosignKey); err != nil {
+			return fmt.Errorf("%s=%s: %v: point it at a cosign key file (cosign generate-key-pair) or a KMS URI", config.EnvCosignKey, r.CosignKey, err)
+		}
+	}
+	return nil
+}
+
+// signIndex signs ref (repository@digest) with cosign and returns the signature's
+// reference: the Sigstore bundle cosign attached to ref as a referrer.
+func signIndex(ctx context.Context, r config.Resolved, ref string) (string, error) {
+	if err := sign.Sign(ctx, ref, signOptions(r), os.Environ()); err != nil {
+		return "", err
+	}
+	d, err := name.NewDigest(ref)
+	if err != nil {
+		return "", err
+	}
+	idx, err := remote.Referrers(d, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain))
+	if err != nil {
+		return "", fmt.Errorf("finding the signature cosign attached to %s: %w", ref, err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return "", err
+	}
+	for _, m := range im.Manifests {
+		if m.ArtifactType == sigstoreBundle {
+			return d.Context().Name() + "@" + m.Digest.String(), nil
+		}
+	}
+	return "", fmt.Errorf("cosign signed %s but left no %s referrer", ref, sigstoreBundle)
+}
+
+// sigstoreBundle is the artifact type of the signatures cosign v3 attaches.
+const sigstoreBundle = "application/vnd.dev.sigstore.bundle.v0.3+json"
+
+// SBOM prints the SPDX SBOM of the local production image of every configured image
+// (what release attaches to each platform image), one JSON document per image.
+func SBOM(ctx context.Context, o Options) error {
+	o = o.withDefaults()
+	r, info, err := loadLocal(ctx, o)
+	if err != nil {
+		return err
+	}
+	when, err := sourceDateEpoch(info, o.Getenv)
+	if err != nil {
+		return err
+	}
+	for _, img := range r.Images {
+		ref := img.Name + ":" + info.Version
+		image, err := imagefs.FromDaemon(ctx, ref)
+		if err != nil {
+			return fmt.Errorf("%w; build it first with mage image", err)
+		}
+		doc, _, err := sbomOf(image, img, ref, when)
+		if err != nil {
+			return fmt.Errorf("making the SBOM of %s: %w", ref, err)
+		}
+		if _, err := o.Stdout.Write(append(doc, '\n')); err != nil {
+			return err
+		}
+	}
+	return nil
+}
