@@ -18,7 +18,7 @@ import (
 // TestExamplesListTargets runs mage -l in each example, through Mage itself, and
 // compares the targets with what the README promises.
 func TestExamplesListTargets(t *testing.T) {
-	want := []string{"binaries", "dockerfile", "dockerignore", "doctor", "image", "image:debug", "image:test", "image:verify", "release", "release:merge", "release:platform"}
+	want := []string{"binaries", "dockerfile", "dockerignore", "doctor", "image", "image:debug", "image:sbom", "image:test", "image:verify", "release", "release:merge", "release:platform"}
 	root := rigtest.Root(t)
 	for _, ex := range []string{"hello", "multi"} {
 		t.Run(ex, func(t *testing.T) {
