@@ -111,13 +111,13 @@ func Release(ctx context.Context, o Options) (ReleaseSummary, error) {
 	if err := rp.dist.Check(releaseFile); err != nil {
 		return ReleaseSummary{}, distInTheWay(err, "nothing was built")
 	}
+	if err := checkSigning(rp.r); err != nil {
+		return ReleaseSummary{}, err
+	}
 	if err := rp.checkPush(ctx); err != nil {
 		return ReleaseSummary{}, err
 	}
 	if err := preflight(ctx, rp.r, rp.r.Platforms, rp.steps[0].spec.Build.Provenance, o.Stderr); err != nil {
-		return ReleaseSummary{}, err
-	}
-	if err := checkSigning(rp.r); err != nil {
 		return ReleaseSummary{}, err
 	}
 	if err := rp.resolveBases(ctx); err != nil {

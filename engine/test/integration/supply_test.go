@@ -5,6 +5,7 @@ import (
 	"context"
 	"debug/buildinfo"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -120,16 +121,28 @@ func TestSigningBadInput(t *testing.T) {
 	vars := rigtest.Env(t)
 	keys := t.TempDir()
 	rigtest.Run(t, keys, rigtest.Environ(vars, "COSIGN_PASSWORD=right"), "cosign", "generate-key-pair")
+	// A PATH without /usr/local/bin, where the rig puts cosign (and docker, which a
+	// release without cosign must not get as far as needing).
+	var noCosign []string
+	for _, d := range filepath.SplitList(os.Getenv("PATH")) {
+		if d != "/usr/local/bin" {
+			noCosign = append(noCosign, d)
+		}
+	}
 	for _, tc := range []struct {
 		name, key, password, want string
+		extra                     []string
 	}{
-		{"missing key file", filepath.Join(keys, "nope.key"), "right", "MAGESHIP_COSIGN_KEY=" + filepath.Join(keys, "nope.key")},
-		{"wrong password", filepath.Join(keys, "cosign.key"), "wrong", "password"},
+		{name: "missing key file", key: filepath.Join(keys, "nope.key"), password: "right", want: "MAGESHIP_COSIGN_KEY=" + filepath.Join(keys, "nope.key")},
+		{name: "wrong password", key: filepath.Join(keys, "cosign.key"), password: "wrong", want: "password"},
+		{name: "cosign not installed", key: filepath.Join(keys, "cosign.key"), password: "right", want: "cosign is not installed",
+			extra: []string{"PATH=" + strings.Join(noCosign, string(filepath.ListSeparator))}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := rigtest.Example(t, "hello")
 			repo := fmt.Sprintf("%s/it/signbad-%d", vars["MAGESHIP_RIG_REGISTRY"], time.Now().UnixNano())
-			out, err := rigtest.Try(dir, rigtest.Environ(vars, "MAGESHIP_IMAGE="+repo, "MAGESHIP_COSIGN_KEY="+tc.key, "COSIGN_PASSWORD="+tc.password), "go", "tool", "mage", "release")
+			env := rigtest.Environ(vars, append([]string{"MAGESHIP_IMAGE=" + repo, "MAGESHIP_COSIGN_KEY=" + tc.key, "COSIGN_PASSWORD=" + tc.password}, tc.extra...)...)
+			out, err := rigtest.Try(dir, env, "go", "tool", "mage", "release")
 			if err == nil {
 				t.Fatalf("release succeeded:\n%s", out)
 			}
