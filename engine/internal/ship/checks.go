@@ -48,7 +48,7 @@ func verifyLocal(ctx context.Context, r config.Resolved, img config.ResolvedImag
 	if err != nil {
 		return "", err
 	}
-	return verifyImage(r, img, v, ref, image, platform.Host(), info, prodSHA, out)
+	return verifyImage(r, img, v, ref, image, localPlatform(ctx), info, prodSHA, out)
 }
 
 func verifyImage(r config.Resolved, img config.ResolvedImage, v Variant, ref string, image v1.Image, p platform.Platform, info version.Info, prodSHA string, out io.Writer) (string, error) {
@@ -137,7 +137,7 @@ func Smoke(ctx context.Context, o Options) error {
 		targets := []struct {
 			ref string
 			p   platform.Platform
-		}{{img.Name + ":" + info.Version, platform.Host()}}
+		}{{img.Name + ":" + info.Version, enginePlatform(ctx, eng)}}
 		pubs, ok := released[img.Name]
 		if !ok {
 			if _, err := eng.Inspect(ctx, targets[0].ref); err != nil {

@@ -45,12 +45,7 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The image runs on the engine: build for its platform, this machine's unless
-	// DOCKER_HOST names an engine of another architecture.
-	host := platform.Host()
-	if ei, err := eng.Info(ctx); err == nil {
-		host = ei.ImagePlatform(host)
-	}
+	host := enginePlatform(ctx, eng)
 	if err := preflight(ctx, r, []platform.Platform{host}, false, o.Stderr); err != nil {
 		return nil, err
 	}
@@ -100,6 +95,25 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 		}
 	}
 	return out, nil
+}
+
+// enginePlatform is the platform of the images the local engine runs: this
+// machine's, unless DOCKER_HOST names an engine of another architecture.
+func enginePlatform(ctx context.Context, eng *daemon.Engine) platform.Platform {
+	if ei, err := eng.Info(ctx); err == nil {
+		return ei.ImagePlatform(platform.Host())
+	}
+	return platform.Host()
+}
+
+// localPlatform is enginePlatform without an engine at hand (this machine's when no
+// engine answers; reading the image then fails with its own message).
+func localPlatform(ctx context.Context) platform.Platform {
+	eng, err := daemon.New(ctx)
+	if err != nil {
+		return platform.Host()
+	}
+	return enginePlatform(ctx, eng)
 }
 
 // verifyBuilt checks an image Image just loaded for platform p. A debug image is
