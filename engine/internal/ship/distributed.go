@@ -106,6 +106,9 @@ func ReleaseMerge(ctx context.Context, o Options) (ReleaseSummary, error) {
 	if err := checkSigning(rp.r); err != nil {
 		return ReleaseSummary{}, err
 	}
+	if err := rp.resolveBases(ctx); err != nil {
+		return ReleaseSummary{}, err
+	}
 	inDist := rp.dist.Name(DigestsDir)
 	shas := map[string]string{}
 	for _, st := range rp.steps {
