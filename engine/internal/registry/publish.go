@@ -54,6 +54,9 @@ func Publish(ctx context.Context, moves []Move, gate Gate, opts ...Option) error
 		if err != nil || tag.TagStr() != m.Tag {
 			return fmt.Errorf("invalid tag %q for %s (nothing was tagged)", m.Tag, m.Repo)
 		}
+		if _, err := name.NewDigest(r.Name()+"@"+m.Digest, name.WeakValidation); err != nil {
+			return fmt.Errorf("invalid digest %q for %s (nothing was tagged): %w", m.Digest, m.Repo, err)
+		}
 		desc, err := remote.Get(r.Digest(m.Digest), o.remote(ctx)...)
 		if err != nil {
 			return explain(fmt.Sprintf("reading %s@%s before tagging (nothing was tagged)", m.Repo, m.Digest), r.RegistryStr(), err)

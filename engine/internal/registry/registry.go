@@ -151,40 +151,6 @@ func describeImage(img v1.Image) (Manifest, error) {
 	return m, nil
 }
 
-// Tag points every tag of repo at the manifest or index with the given digest. The
-// tags are written after the digest has been read back, one after another; a failure
-// names the tags already written. The digest and every tag are checked before anything
-// is written.
-func Tag(ctx context.Context, repo, digest string, tags []string, opts ...Option) error {
-	o := newOptions(ctx, opts)
-	r, err := name.NewRepository(repo, name.WeakValidation)
-	if err != nil {
-		return fmt.Errorf("invalid repository %q: %w", repo, err)
-	}
-	d, err := name.NewDigest(r.Name()+"@"+digest, name.WeakValidation)
-	if err != nil {
-		return fmt.Errorf("invalid digest %q for %s: %w", digest, repo, err)
-	}
-	for _, t := range tags {
-		if _, err := name.NewTag(r.Name()+":"+t, name.StrictValidation); err != nil {
-			return fmt.Errorf("invalid tag %q for %s (nothing was tagged): %w", t, repo, err)
-		}
-	}
-	desc, err := remote.Get(d, o.remote(ctx)...)
-	if err != nil {
-		return explain("reading "+repo+"@"+digest+" before tagging", r.RegistryStr(), err)
-	}
-	var done []string
-	for _, t := range tags {
-		tag := r.Tag(t)
-		if err := remote.Tag(tag, desc, o.remote(ctx)...); err != nil {
-			return explain(fmt.Sprintf("tagging %s (tags written before the failure: %v)", tag, done), r.RegistryStr(), err)
-		}
-		done = append(done, t)
-	}
-	return nil
-}
-
 // Resolve returns the digest a tag points at, or "" when the tag does not exist.
 func Resolve(ctx context.Context, ref string, opts ...Option) (string, error) {
 	o := newOptions(ctx, opts)

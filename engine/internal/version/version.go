@@ -71,19 +71,6 @@ type Info struct {
 	Dirty bool
 }
 
-// Labels returns the OCI annotations for the version: org.opencontainers.image.version,
-// .revision and .created (RFC 3339, UTC). Revision and created are left out when unknown.
-func (i Info) Labels() map[string]string {
-	l := map[string]string{"org.opencontainers.image.version": i.Version}
-	if i.Revision != "" {
-		l["org.opencontainers.image.revision"] = i.Revision
-	}
-	if !i.Created.IsZero() {
-		l["org.opencontainers.image.created"] = i.Created.UTC().Format(time.RFC3339)
-	}
-	return l
-}
-
 // ErrDirty is returned by Compute and Resolve for a dirty work tree when
 // Options.AllowDirty is not set.
 var ErrDirty = errors.New("work tree has uncommitted changes")

@@ -308,22 +308,6 @@ func TestOptionsFromEnv(t *testing.T) {
 	}
 }
 
-func TestLabels(t *testing.T) {
-	got := Info{Version: "1.2.3", Revision: sha, Created: when}.Labels()
-	want := map[string]string{
-		"org.opencontainers.image.version":  "1.2.3",
-		"org.opencontainers.image.revision": sha,
-		"org.opencontainers.image.created":  "2024-05-06T05:08:09Z",
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Labels (-want +got):\n%s", diff)
-	}
-	got = Info{Version: "dev"}.Labels()
-	if diff := cmp.Diff(map[string]string{"org.opencontainers.image.version": "dev"}, got); diff != "" {
-		t.Errorf("Labels without git (-want +got):\n%s", diff)
-	}
-}
-
 func TestDescribeArgs(t *testing.T) {
 	got := describeArgs(sha, []string{"v1.0.0", "v2", "vNext", "nightly", "v1.0.0+meta", "v2.0.0-rc.1"})
 	want := []string{"describe", "--tags", "--long", "--always", "--abbrev=7", "--match=v*",
