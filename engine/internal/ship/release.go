@@ -124,25 +124,55 @@ func Release(ctx context.Context, o Options) (ReleaseSummary, error) {
 		return ReleaseSummary{}, err
 	}
 
-	if err := rp.compile(ctx, o); err != nil {
+	return rp.execute(ctx, rp.stages(o))
+}
+
+// releaseStages are the side effects of a planned and checked release, in the order
+// the protocol runs them. Each is a seam: the unit tests replace them with fakes that
+// record the order and fail or interrupt on cue.
+type releaseStages struct {
+	compile func(context.Context) error               // the host path's go builds
+	build   func(context.Context) error               // every variant pushed by digest, no tag
+	verify  func(context.Context, *releaseStep) error // the pushed index read back and checked; SBOMs attached
+	sign    func(context.Context) error               // every index signed by digest (with a key)
+	publish func(context.Context) (ReleaseSummary, error)
+}
+
+// stages are the real stages of rp.
+func (rp *releasePlan) stages(o Options) releaseStages {
+	shas := map[string]string{} // production binaries' digests, which debug's must equal
+	return releaseStages{
+		compile: func(ctx context.Context) error { return rp.compile(ctx, o) },
+		// All variants at once: they share the build stage, which BuildKit runs once.
+		build:   func(ctx context.Context) error { return rp.runAll(ctx, o) },
+		verify:  func(ctx context.Context, st *releaseStep) error { return st.verify(ctx, rp, shas, o) },
+		sign:    func(ctx context.Context) error { return rp.sign(ctx, o) },
+		publish: func(ctx context.Context) (ReleaseSummary, error) { return rp.publish(ctx, o) },
+	}
+}
+
+// execute runs the stages in the release protocol's order: push by digest, verify,
+// sign, and only then publish, the one stage that moves tags. A failure, or an
+// interruption (ctx), at any stage before publish leaves every tag where it was.
+func (rp *releasePlan) execute(ctx context.Context, s releaseStages) (ReleaseSummary, error) {
+	if err := s.compile(ctx); err != nil {
 		return ReleaseSummary{}, fmt.Errorf("%w (no tag was moved)", err)
 	}
-	// Build and push by digest, all variants at once: they share the build stage,
-	// which BuildKit runs once for both.
-	if err := rp.runAll(ctx, o); err != nil {
+	if err := s.build(ctx); err != nil {
 		return ReleaseSummary{}, fmt.Errorf("%w (no tag was moved)", err)
 	}
-	// Verify what the registry holds.
-	shas := map[string]string{}
 	for _, st := range rp.steps {
-		if err := st.verify(ctx, rp, shas, o); err != nil {
+		if err := s.verify(ctx, st); err != nil {
 			return ReleaseSummary{}, err
 		}
 	}
-	if err := rp.sign(ctx, o); err != nil {
+	if err := s.sign(ctx); err != nil {
 		return ReleaseSummary{}, err
 	}
-	return rp.publish(ctx, o)
+	if ctx.Err() != nil {
+		return ReleaseSummary{}, fmt.Errorf("stopped before tagging: %w (no tag was moved)", context.Cause(ctx))
+	}
+	return s.publish(ctx)
 }
 
 // sign signs every verified index by digest when a cosign key is configured.
