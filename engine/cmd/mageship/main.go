@@ -66,9 +66,11 @@ func serve(req request) error {
 	if req.Protocol != protocol {
 		return fmt.Errorf("the targets speak request protocol %d and this engine %d: they are from different mageship versions; run go mod tidy, then mage -f", req.Protocol, protocol)
 	}
-	// The environment is the one the target saw, read once there. The go command that
-	// built this engine ran with a few Go settings cleared; the service's build needs
-	// them back.
+	// The environment is the one the target saw, read once there. It reaches every
+	// child process explicitly (ship.Options.Env, config.Resolved.Env); it is also made
+	// this process's environment, for the libraries that read theirs (the Docker
+	// client's DOCKER_HOST, go-containerregistry's DOCKER_CONFIG), since the go
+	// command that built this engine ran with a few Go settings cleared.
 	os.Clearenv()
 	for _, kv := range req.Env {
 		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
@@ -93,6 +95,6 @@ func serve(req request) error {
 		Config: req.Config,
 		Assets: ship.Assets{Template: req.Template, Ignore: req.DockerIgnore},
 		Dir:    req.Dir,
-		Getenv: os.Getenv,
+		Env:    req.Env,
 	})
 }

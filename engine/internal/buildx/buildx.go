@@ -222,9 +222,9 @@ func (b Build) Args() ([]string, error) {
 	return args, nil
 }
 
-// Environ returns the environment of the docker process: base (Run uses
-// os.Environ(), so BUILDX_BUILDER, DOCKER_HOST and DOCKER_CONFIG pass through
-// untouched) followed by b.Env, whose values win.
+// Environ returns the environment of the docker process: base (Run's WithEnv, so
+// BUILDX_BUILDER, DOCKER_HOST and DOCKER_CONFIG pass through untouched) followed by
+// b.Env, whose values win.
 func (b Build) Environ(base []string) []string {
 	return append(slices.Clip(base), b.Env...)
 }
@@ -415,9 +415,16 @@ func WithStderr(w io.Writer) Option {
 	return func(r *runner) { r.stderr = w }
 }
 
+// WithEnv sets the environment of the docker process (BUILDX_BUILDER, DOCKER_HOST,
+// DOCKER_CONFIG pass through it). Default: os.Environ().
+func WithEnv(env []string) Option {
+	return func(r *runner) { r.env = env }
+}
+
 type runner struct {
 	exec           Exec
 	stdout, stderr io.Writer
+	env            []string
 }
 
 // newRunner applies opts over the defaults; it is the one place options are checked.
@@ -434,6 +441,9 @@ func newRunner(opts []Option) runner {
 	}
 	if r.stderr == nil {
 		r.stderr = io.Discard
+	}
+	if r.env == nil {
+		r.env = os.Environ()
 	}
 	return r
 }
@@ -470,7 +480,7 @@ func Run(ctx context.Context, b Build, opts ...Option) (Metadata, error) {
 	if err != nil {
 		return Metadata{}, err
 	}
-	env := b.Environ(os.Environ())
+	env := b.Environ(r.env)
 	if err := checkSecretEnv(b.Secrets, env); err != nil {
 		return Metadata{}, err
 	}

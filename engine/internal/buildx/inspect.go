@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 
@@ -18,7 +17,7 @@ func Version(ctx context.Context, opts ...Option) (string, error) {
 	r := newRunner(opts)
 	var stdout bytes.Buffer
 	tail := newTail(stderrLines)
-	if err := r.exec(ctx, "docker", []string{"buildx", "version"}, os.Environ(), &stdout, tail); err != nil {
+	if err := r.exec(ctx, "docker", []string{"buildx", "version"}, r.env, &stdout, tail); err != nil {
 		return "", runError(ctx, "reading the buildx version", err, tail.String())
 	}
 	return parseVersion(stdout.String())
@@ -181,7 +180,7 @@ func Inspect(ctx context.Context, builder string, opts ...Option) (Builder, erro
 	}
 	var stdout bytes.Buffer
 	tail := newTail(stderrLines)
-	if err := r.exec(ctx, "docker", inspectArgs(builder), os.Environ(), &stdout, tail); err != nil {
+	if err := r.exec(ctx, "docker", inspectArgs(builder), r.env, &stdout, tail); err != nil {
 		if name, ok := missingBuilder(tail.String()); ok && ctx.Err() == nil {
 			return Builder{}, &BuilderNotFoundError{Name: name, Err: err}
 		}

@@ -98,10 +98,13 @@ type Image struct {
 
 // Resolved is a configuration with every field filled and checked.
 type Resolved struct {
-	Project      project.Project
-	Images       []ResolvedImage
-	Platforms    []platform.Platform
-	Build        string // BuildHost or BuildContainer
+	Project   project.Project
+	Images    []ResolvedImage
+	Platforms []platform.Platform
+	Build     string // BuildHost or BuildContainer
+	// Env is the environment, as the target read it once, that every child process
+	// (go, git, docker, cosign) gets.
+	Env          []string
 	SBOM         bool   // attach an SPDX SBOM to every released platform image (MAGESHIP_SBOM, default on)
 	CosignKey    string // sign released indexes with this cosign key file or KMS URI (MAGESHIP_COSIGN_KEY); "" for none
 	CosignTlog   bool   // upload signatures to the transparency log (MAGESHIP_COSIGN_TLOG, default off)

@@ -107,7 +107,7 @@ func checkBuilder(ctx context.Context, o options, n Need, buildxOK bool) Check {
 		switch {
 		case n.Builder != "":
 			c.Fix += fmt.Sprintf(", then use the new builder instead of %s", n.Builder)
-		case os.Getenv("BUILDX_BUILDER") != "":
+		case envValue(n.Env, "BUILDX_BUILDER") != "":
 			c.Fix += ", then unset BUILDX_BUILDER or set it to the new builder's name"
 		}
 		return c
@@ -325,4 +325,15 @@ func loopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// envValue is the value of name in env (the last setting wins).
+func envValue(env []string, name string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
+			v = val
+		}
+	}
+	return v
 }

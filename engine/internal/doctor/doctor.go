@@ -23,6 +23,9 @@ type Need struct {
 	// here, as the smoke test of linux/arm64 on an amd64 machine does; it makes
 	// emulation required.
 	RunForeign bool
+	// Env is the environment the docker commands get and BUILDX_BUILDER is read from.
+	// Default: os.Environ().
+	Env []string
 }
 
 // Check is the outcome of one check.
@@ -51,7 +54,7 @@ type Report struct {
 // n, in that order, and reports on each; it never stops at the first problem.
 // The builder is not inspected when buildx is missing.
 func Run(ctx context.Context, n Need, opts ...Option) Report {
-	o := newOptions(opts)
+	o := newOptions(opts, n.Env)
 	bx := checkBuildx(ctx, o)
 	return Report{Checks: []Check{
 		checkEngine(ctx, o),

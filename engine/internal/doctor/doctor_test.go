@@ -105,7 +105,7 @@ func TestEngine(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := checkEngine(context.Background(), newOptions([]Option{WithEngine(tc.probe)}))
+			c := checkEngine(context.Background(), newOptions([]Option{WithEngine(tc.probe)}, nil))
 			assertCheck(t, c, "engine", tc.want)
 			if strings.Contains(c.Detail, "s3cret") || strings.Contains(c.Detail, engineAdvice) {
 				t.Errorf("Detail = %q: it shows a password or repeats the fix", c.Detail)
@@ -134,7 +134,7 @@ func TestBuildx(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := checkBuildx(context.Background(), newOptions([]Option{WithBuildxVersion(tc.version)}))
+			c := checkBuildx(context.Background(), newOptions([]Option{WithBuildxVersion(tc.version)}, nil))
 			assertCheck(t, c, "buildx", tc.want)
 		})
 	}
@@ -223,7 +223,8 @@ func TestBuilder(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("BUILDX_BUILDER", tc.env)
+			need := tc.need
+			need.Env = []string{"BUILDX_BUILDER=" + tc.env}
 			inspected := false
 			inspect := func(_ context.Context, name string) (buildx.Builder, error) {
 				inspected = true
@@ -232,7 +233,7 @@ func TestBuilder(t *testing.T) {
 				}
 				return tc.b, tc.err
 			}
-			c := checkBuilder(context.Background(), newOptions([]Option{WithBuildxInspect(inspect)}), tc.need, tc.buildxOK)
+			c := checkBuilder(context.Background(), newOptions([]Option{WithBuildxInspect(inspect)}, nil), need, tc.buildxOK)
 			assertCheck(t, c, "builder", tc.want)
 			if tc.wantFix != "" && c.Fix != tc.wantFix {
 				t.Errorf("Fix = %q, want %q", c.Fix, tc.wantFix)
@@ -324,7 +325,7 @@ func TestEmulation(t *testing.T) {
 					}
 				}
 			}
-			o := newOptions([]Option{WithBinfmtDir(dir), WithHost(tc.host)})
+			o := newOptions([]Option{WithBinfmtDir(dir), WithHost(tc.host)}, nil)
 			o.goos = "linux"
 			if tc.goos != "" {
 				o.goos = tc.goos
@@ -436,7 +437,7 @@ func TestLogin(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := checkLogin(context.Background(), newOptions([]Option{WithKeychain(tc.k)}), Need{Images: tc.images})
+			c := checkLogin(context.Background(), newOptions([]Option{WithKeychain(tc.k)}, nil), Need{Images: tc.images})
 			assertCheck(t, c, "login", tc.want)
 			if tc.wantFix != "" && c.Fix != tc.wantFix {
 				t.Errorf("Fix = %q, want %q", c.Fix, tc.wantFix)
@@ -583,7 +584,7 @@ warn login       ghcr.io: credentials found (helper or config); localhost:5000: 
 // TestDefaultEngineDown runs the default probe against a socket nobody listens on.
 func TestDefaultEngineDown(t *testing.T) {
 	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "docker.sock"))
-	c := checkEngine(context.Background(), newOptions(nil))
+	c := checkEngine(context.Background(), newOptions(nil, nil))
 	assertCheck(t, c, "engine", checkWant{Required: true, Detail: []string{"cannot reach the Docker engine at unix://"}, Fix: []string{"DOCKER_HOST"}})
 	if strings.Contains(c.Detail, "start Docker") {
 		t.Errorf("Detail = %q repeats the fix", c.Detail)
@@ -605,7 +606,7 @@ func TestDefaultKeychain(t *testing.T) {
 	}
 	t.Setenv("HOME", home)
 	t.Setenv("DOCKER_CONFIG", cfg)
-	c := checkLogin(context.Background(), newOptions(nil), Need{Images: []string{"ghcr.io/acme/app", "quay.io/acme/app"}})
+	c := checkLogin(context.Background(), newOptions(nil, nil), Need{Images: []string{"ghcr.io/acme/app", "quay.io/acme/app"}})
 	assertCheck(t, c, "login", checkWant{Required: true,
 		Detail: []string{"ghcr.io: credentials found (helper or config); quay.io: no credentials"}, Fix: []string{"docker login quay.io"}})
 	var b strings.Builder

@@ -66,7 +66,8 @@ type options struct {
 }
 
 // newOptions applies opts over the defaults; it is the one place options are checked.
-func newOptions(opts []Option) options {
+// env is the environment of the default probes' docker commands (nil: os.Environ()).
+func newOptions(opts []Option, env []string) options {
 	o := options{}
 	for _, f := range opts {
 		f(&o)
@@ -75,10 +76,12 @@ func newOptions(opts []Option) options {
 		o.engine = probeEngine
 	}
 	if o.buildxVersion == nil {
-		o.buildxVersion = func(ctx context.Context) (string, error) { return buildx.Version(ctx) }
+		o.buildxVersion = func(ctx context.Context) (string, error) { return buildx.Version(ctx, buildx.WithEnv(env)) }
 	}
 	if o.inspect == nil {
-		o.inspect = func(ctx context.Context, b string) (buildx.Builder, error) { return buildx.Inspect(ctx, b) }
+		o.inspect = func(ctx context.Context, b string) (buildx.Builder, error) {
+			return buildx.Inspect(ctx, b, buildx.WithEnv(env))
+		}
 	}
 	if o.binfmtDir == "" {
 		o.binfmtDir = "/proc/sys/fs/binfmt_misc"

@@ -54,7 +54,7 @@ func Binaries(ctx context.Context, o Options) ([]string, error) {
 			i++
 		}
 	}
-	if err := gobuild.All(ctx, builds); err != nil {
+	if err := gobuild.All(ctx, builds, gobuild.WithEnv(r.Env)); err != nil {
 		return nil, err
 	}
 	sums, err := binary.Sums(stage, rels)

@@ -36,6 +36,7 @@ func loadLocal(ctx context.Context, o Options) (config.Resolved, version.Info, e
 		return config.Resolved{}, version.Info{}, err
 	}
 	vo.AllowDirty, vo.AllowNoGit = true, true
+	vo.Env = r.Env
 	info, err := version.Resolve(ctx, r.Project.Dir, vo, r.Dist)
 	return r, info, err
 }
@@ -220,7 +221,7 @@ func Doctor(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	n := doctor.Need{Builder: r.Builder, Platforms: r.Platforms, RunForeign: true}
+	n := doctor.Need{Builder: r.Builder, Platforms: r.Platforms, RunForeign: true, Env: r.Env}
 	for _, img := range r.Images {
 		if img.NameSet {
 			n.Images = append(n.Images, img.Name)

@@ -47,7 +47,7 @@ func preflight(ctx context.Context, r config.Resolved, plats []platform.Platform
 			return err
 		}
 	}
-	if err := checkBuilder(ctx, r.Builder, plats, attest); err != nil {
+	if err := checkBuilder(ctx, r.Builder, plats, attest, r.Env); err != nil {
 		return err
 	}
 	if err := checkBases(ctx, r, plats); err != nil {
@@ -127,8 +127,8 @@ func checkWorkspace(p project.Project) error {
 
 // checkBuilder makes sure the buildx builder exists and can produce a
 // multi-platform image when more than one platform is asked for.
-func checkBuilder(ctx context.Context, name string, plats []platform.Platform, attest bool) error {
-	b, err := buildx.Inspect(ctx, name)
+func checkBuilder(ctx context.Context, name string, plats []platform.Platform, attest bool, env []string) error {
+	b, err := buildx.Inspect(ctx, name, buildx.WithEnv(env))
 	if err != nil {
 		return err
 	}

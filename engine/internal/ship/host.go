@@ -67,10 +67,10 @@ func compile(ctx context.Context, r config.Resolved, info version.Info, plats []
 	}
 	builds := hostBuilds(r, info, plats, dir)
 	fmt.Fprintf(out, "compiling %d binaries on this machine (%s)\n", len(builds), platform.Strings(plats))
-	if err := gobuild.All(ctx, builds); err != nil {
+	if err := gobuild.All(ctx, builds, gobuild.WithEnv(r.Env)); err != nil {
 		return err
 	}
-	zoneinfo, err := goZoneinfo(ctx, r.Project.Dir)
+	zoneinfo, err := goZoneinfo(ctx, r.Project.Dir, r.Env)
 	if err != nil {
 		return err
 	}
@@ -143,9 +143,9 @@ func caBundle() []byte {
 
 // goZoneinfo reads lib/time/zoneinfo.zip of the Go toolchain that builds the module
 // in dir (go env GOROOT there honours a toolchain line).
-func goZoneinfo(ctx context.Context, dir string) ([]byte, error) {
+func goZoneinfo(ctx context.Context, dir string, env []string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "go", "env", "GOROOT")
-	cmd.Dir = dir
+	cmd.Dir, cmd.Env = dir, env
 	b, err := cmd.Output()
 	if err != nil {
 		return nil, fmt.Errorf("finding Go's zoneinfo.zip (go env GOROOT): %w", err)

@@ -75,7 +75,7 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 		if err := s.write(); err != nil {
 			return out, err
 		}
-		if _, err := buildx.Run(ctx, s.Build, buildx.WithStdout(o.Stderr), buildx.WithStderr(o.Stderr)); err != nil {
+		if _, err := buildx.Run(ctx, s.Build, buildx.WithStdout(o.Stderr), buildx.WithStderr(o.Stderr), buildx.WithEnv(r.Env)); err != nil {
 			return out, err
 		}
 		ref := s.Build.Tags[0]

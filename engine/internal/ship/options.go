@@ -3,6 +3,7 @@ package ship
 import (
 	"io"
 	"os"
+	"strings"
 
 	"github.com/mageship/mageship/engine/internal/config"
 )
@@ -21,7 +22,8 @@ type Options struct {
 	Config config.Config       // what the magefile set
 	Assets Assets              // mageship's Dockerfile.tmpl and .dockerignore
 	Dir    string              // the module root; default "."
-	Getenv func(string) string // default os.Getenv
+	Env    []string            // the environment, read once by the target; default os.Environ()
+	Getenv func(string) string // default: a lookup in Env
 	Stdout io.Writer           // summaries; default os.Stdout
 	Stderr io.Writer           // build progress; default os.Stderr
 }
@@ -30,8 +32,11 @@ func (o Options) withDefaults() Options {
 	if o.Dir == "" {
 		o.Dir = "."
 	}
+	if o.Env == nil {
+		o.Env = os.Environ()
+	}
 	if o.Getenv == nil {
-		o.Getenv = os.Getenv
+		o.Getenv = lookup(o.Env)
 	}
 	if o.Stdout == nil {
 		o.Stdout = os.Stdout
@@ -40,4 +45,15 @@ func (o Options) withDefaults() Options {
 		o.Stderr = os.Stderr
 	}
 	return o
+}
+
+// lookup is getenv over env: the last setting of a name wins, as for a process.
+func lookup(env []string) func(string) string {
+	m := make(map[string]string, len(env))
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return func(k string) string { return m[k] }
 }

@@ -55,6 +55,7 @@ func load(o Options) (config.Resolved, error) {
 	}
 	r, err := config.Resolve(p, o.Config, o.Getenv)
 	r.DefaultTemplate, r.DefaultIgnore = o.Assets.Template, o.Assets.Ignore
+	r.Env = o.Env
 	return r, err
 }
 
@@ -74,9 +75,10 @@ var goEnvNames = []string{"GOPROXY", "GONOPROXY", "GOPRIVATE", "GONOSUMDB", "GOS
 
 // goEnv reads the caller's Go module settings as the go command sees them (environment
 // and go env -w), falling back to the environment alone when go cannot be run.
-func goEnv(ctx context.Context, getenv func(string) string) map[string]string {
+func goEnv(ctx context.Context, env []string, getenv func(string) string) map[string]string {
 	out := map[string]string{}
 	cmd := exec.CommandContext(ctx, "go", append([]string{"env", "-json"}, goEnvNames...)...)
+	cmd.Env = env
 	if b, err := cmd.Output(); err == nil {
 		var m map[string]string
 		if json.Unmarshal(b, &m) == nil {
@@ -132,7 +134,7 @@ func newEnv(ctx context.Context, r config.Resolved, getenv func(string) string) 
 	if r.Build == config.BuildHost {
 		return env{getenv: getenv}
 	}
-	return env{getenv: getenv, goEnv: goEnv(ctx, getenv), netrc: netrc(getenv)}
+	return env{getenv: getenv, goEnv: goEnv(ctx, r.Env, getenv), netrc: netrc(getenv)}
 }
 
 // spec computes the build of one variant of one image. The Dockerfile and metadata

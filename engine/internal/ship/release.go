@@ -241,6 +241,7 @@ func planRelease(ctx context.Context, o Options, plats []platform.Platform) (*re
 	if err != nil {
 		return nil, err
 	}
+	vo.Env = r.Env
 	info, err := version.Resolve(ctx, r.Project.Dir, vo, r.Dist)
 	if err != nil {
 		return nil, err
@@ -311,7 +312,7 @@ func (st *releaseStep) run(ctx context.Context, o Options, out io.Writer) (build
 	if err := st.spec.write(); err != nil {
 		return buildx.Metadata{}, err
 	}
-	md, err := buildx.Run(ctx, st.spec.Build, buildx.WithStdout(out), buildx.WithStderr(out))
+	md, err := buildx.Run(ctx, st.spec.Build, buildx.WithStdout(out), buildx.WithStderr(out), buildx.WithEnv(o.Env))
 	if line, ok := throttledPush(err); ok {
 		// BuildKit's own push retries a 429 a few times and gives up; its output is
 		// above, and this says what happened in one line.

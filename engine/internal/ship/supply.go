@@ -79,7 +79,7 @@ func checkSigning(r config.Resolved) error {
 // signIndex signs ref (repository@digest) with cosign and returns the signature's
 // reference: the Sigstore bundle cosign attached to ref as a referrer.
 func signIndex(ctx context.Context, r config.Resolved, ref string) (string, error) {
-	if err := sign.Sign(ctx, ref, signOptions(r), os.Environ()); err != nil {
+	if err := sign.Sign(ctx, ref, signOptions(r), r.Env); err != nil {
 		return "", err
 	}
 	d, err := name.NewDigest(ref)

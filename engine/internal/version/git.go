@@ -51,7 +51,7 @@ func Resolve(ctx context.Context, dir string, o Options, outputs ...string) (Inf
 	if _, err := overrideTag(o.Override); err != nil {
 		return Info{}, err
 	}
-	f, err := Gather(ctx, dir, outputs...)
+	f, err := gather(ctx, dir, gitRunner(o.Env), outputs...)
 	if err != nil {
 		noGit := errors.Is(err, ErrNoGit) || errors.Is(err, ErrNotRepository) || errors.Is(err, ErrNoCommits)
 		if !noGit || !(o.AllowNoGit || o.Override != "") {
@@ -66,7 +66,7 @@ func Resolve(ctx context.Context, dir string, o Options, outputs ...string) (Inf
 // Compute needs. Changes under the outputs, directories relative to dir or absolute,
 // do not count as dirty; outputs outside dir are ignored.
 func Gather(ctx context.Context, dir string, outputs ...string) (Facts, error) {
-	return gather(ctx, dir, runGit, outputs...)
+	return gather(ctx, dir, gitRunner(nil), outputs...)
 }
 
 // runFunc runs git with args in dir and returns its standard output.
@@ -176,11 +176,21 @@ func gitEnv(environ []string) []string {
 	return append(environ, "LC_ALL=C")
 }
 
-// runGit runs git; its errors name the command and carry git's standard error.
-func runGit(ctx context.Context, dir string, args ...string) (string, error) {
+// gitRunner runs git with env (nil: os.Environ()); its errors name the command and
+// carry git's standard error.
+func gitRunner(env []string) runFunc {
+	if env == nil {
+		env = os.Environ()
+	}
+	return func(ctx context.Context, dir string, args ...string) (string, error) {
+		return runGit(ctx, dir, env, args...)
+	}
+}
+
+func runGit(ctx context.Context, dir string, env []string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Dir = dir
-	cmd.Env = gitEnv(os.Environ())
+	cmd.Env = gitEnv(env)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

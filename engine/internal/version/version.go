@@ -37,6 +37,8 @@ type Options struct {
 	// AllowNoGit makes the version Dev when there is no git binary, no repository or
 	// no commit, instead of an error. Default: false.
 	AllowNoGit bool
+	// Env is git's environment. Default: os.Environ().
+	Env []string
 }
 
 // OptionsFromEnv reads the release options from VERSION and MAGESHIP_ALLOW_DIRTY
