@@ -76,7 +76,8 @@ func newOptions(ctx context.Context, opts []Option) *options {
 	return o
 }
 
-// Index is a pushed multi-platform image.
+// Index is a pushed image: a multi-platform index, or a single image manifest (what
+// buildx pushes for one platform), described as an index of that one platform.
 type Index struct {
 	Ref       string // repository@digest
 	Digest    string
@@ -102,7 +103,29 @@ func Describe(ctx context.Context, ref string, opts ...Option) (Index, error) {
 	if err != nil {
 		return Index{}, fmt.Errorf("invalid image reference %q: %w", ref, err)
 	}
-	idx, err := remote.Index(r, o.remote(ctx)...)
+	desc, err := remote.Get(r, o.remote(ctx)...)
+	if err != nil {
+		return Index{}, explain("reading index "+ref, r.Context().RegistryStr(), err)
+	}
+	if desc.MediaType.IsImage() {
+		// One platform: buildx pushes its image manifest, not an index of one.
+		img, err := desc.Image()
+		if err != nil {
+			return Index{}, explain("reading image "+ref, r.Context().RegistryStr(), err)
+		}
+		m, err := describeImage(img)
+		if err != nil {
+			return Index{}, explain("reading image "+ref, r.Context().RegistryStr(), err)
+		}
+		cf, err := img.ConfigFile()
+		if err != nil {
+			return Index{}, explain("reading image "+ref, r.Context().RegistryStr(), err)
+		}
+		m.Platform = platform.Platform{OS: cf.OS, Arch: cf.Architecture, Variant: cf.Variant}
+		m.Digest = desc.Digest.String()
+		return Index{Ref: r.Context().Digest(m.Digest).String(), Digest: m.Digest, Platforms: []Manifest{m}}, nil
+	}
+	idx, err := desc.ImageIndex()
 	if err != nil {
 		return Index{}, explain("reading index "+ref, r.Context().RegistryStr(), err)
 	}

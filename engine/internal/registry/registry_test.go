@@ -418,3 +418,42 @@ func publish(ctx context.Context, repo, digest string, tags []string, opts ...Op
 	}
 	return Publish(ctx, moves, nil, opts...)
 }
+
+// TestDescribeSingleImage: one platform's release is an image manifest, not an index;
+// Describe reads it as an index of that one platform.
+func TestDescribeSingleImage(t *testing.T) {
+	ctx := context.Background()
+	host := serve(t, newRegistry())
+	img, err := random.Image(256, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture, cf.Config.User = "linux", "arm64", "65534:65534"
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		t.Fatal(err)
+	}
+	d, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := name.ParseReference(host + "/" + repoPath + "@" + d.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(ref, img); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := Describe(ctx, ref.String(), testOptions(1)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idx.Digest != d.String() || len(idx.Platforms) != 1 || idx.Platforms[0].Digest != d.String() ||
+		idx.Platforms[0].Platform != (platform.Platform{OS: "linux", Arch: "arm64"}) || idx.Platforms[0].User != "65534:65534" {
+		t.Errorf("Describe(single image) = %+v", idx)
+	}
+}
