@@ -5,6 +5,9 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +42,8 @@ const (
 	EnvTemplate        = "MAGESHIP_TEMPLATE"
 	EnvBuild           = "MAGESHIP_BUILD"
 	EnvSBOM            = "MAGESHIP_SBOM"
+	EnvOnly            = "MAGESHIP_ONLY"
+	EnvJobs            = "MAGESHIP_JOBS"
 	EnvCosignKey       = "MAGESHIP_COSIGN_KEY"
 	EnvCosignTlog      = "MAGESHIP_COSIGN_TLOG"
 	// EnvDist is mageship's output directory (binaries, SHA256SUMS, release.json,
@@ -106,6 +111,7 @@ type Resolved struct {
 	// (go, git, docker, cosign) gets.
 	Env          []string
 	SBOM         bool   // attach an SPDX SBOM to every released platform image (MAGESHIP_SBOM, default on)
+	Jobs         int    // image builds run at once (MAGESHIP_JOBS, default: the number of CPUs, at least 2)
 	CosignKey    string // sign released indexes with this cosign key file or KMS URI (MAGESHIP_COSIGN_KEY); "" for none
 	CosignTlog   bool   // upload signatures to the transparency log (MAGESHIP_COSIGN_TLOG, default off)
 	BuilderImage string
@@ -169,6 +175,12 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 		return Resolved{}, err
 	}
 	r.CosignKey = getenv(EnvCosignKey)
+	r.Jobs = max(runtime.NumCPU(), 2) // production and debug of one image share a build stage
+	if v := getenv(EnvJobs); v != "" {
+		if r.Jobs, err = strconv.Atoi(v); err != nil || r.Jobs < 1 {
+			return Resolved{}, fmt.Errorf("%s=%s: give the number of image builds to run at once, 1 or more", EnvJobs, v)
+		}
+	}
 	r.BuilderImage = pick(getenv(EnvBuilderImage), c.BuilderImage, "golang:"+p.MinorGo()+"-alpine")
 	if p.GoVersion == "" && r.BuilderImage == "golang:-alpine" {
 		return Resolved{}, fmt.Errorf("go.mod has no go directive: add one (go mod edit -go=1.26) or set %s", EnvBuilderImage)
@@ -274,6 +286,9 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 		ri.RuntimeImage = rt
 		r.Images = append(r.Images, ri)
 	}
+	if r.Images, err = only(r.Images, getenv(EnvOnly)); err != nil {
+		return Resolved{}, err
+	}
 	if r.Dockerfile, err = dockerfilePath(p.Dir, getenv(EnvDockerfile), len(r.Images)); err != nil {
 		return Resolved{}, err
 	}
@@ -331,6 +346,35 @@ func (r Resolved) Image(n string) (ResolvedImage, error) {
 		names = append(names, img.Binary)
 	}
 	return ResolvedImage{}, fmt.Errorf("no image %q: configured images are %s", n, strings.Join(names, ", "))
+}
+
+// only keeps the images MAGESHIP_ONLY names (a comma list of binaries or image
+// names); empty keeps them all.
+func only(images []ResolvedImage, list string) ([]ResolvedImage, error) {
+	if strings.TrimSpace(list) == "" {
+		return images, nil
+	}
+	var out []ResolvedImage
+	var all []string
+	for _, img := range images {
+		all = append(all, img.Binary)
+	}
+	for _, n := range strings.Split(list, ",") {
+		n = strings.TrimSpace(n)
+		found := false
+		for _, img := range images {
+			if n == img.Binary || n == img.Name {
+				if !slices.ContainsFunc(out, func(o ResolvedImage) bool { return o.Name == img.Name }) {
+					out = append(out, img)
+				}
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("%s=%s: no image %q; the images are %s", EnvOnly, list, n, strings.Join(all, ", "))
+		}
+	}
+	return out, nil
 }
 
 // onOff reads a switch: "", on, 1, true, off, 0, false.

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +33,7 @@ func TestResolveDefaults(t *testing.T) {
 		Platforms:    []platform.Platform{{OS: "linux", Arch: "amd64"}, {OS: "linux", Arch: "arm64"}},
 		Build:        BuildHost,
 		SBOM:         true,
+		Jobs:         max(runtime.NumCPU(), 2),
 		BuilderImage: "golang:1.26-alpine",
 		DebugImage:   "alpine:3.22",
 		Source:       "https://github.com/acme/hello",
@@ -130,6 +133,8 @@ func TestResolveErrors(t *testing.T) {
 		{"uppercase repository", hello, Config{Images: []Image{{Name: "ghcr.io/Acme/hello"}}}, env(), "invalid image repository \"ghcr.io/Acme/hello\""},
 		{"ambiguous main", two, Config{}, env(), "several main packages (./cmd/a, ./cmd/b)"},
 		{"missing main", none, Config{}, env(), "no main package in /src/hello"},
+		{"MAGESHIP_ONLY names no image", two, Config{Images: []Image{{Main: "./cmd/a"}, {Main: "./cmd/b"}}}, env(EnvOnly, "a,c"), `MAGESHIP_ONLY=a,c: no image "c"; the images are a, b`},
+		{"bad MAGESHIP_JOBS", hello, Config{}, env(EnvJobs, "0"), "MAGESHIP_JOBS=0: give the number of image builds to run at once, 1 or more"},
 		{"bad SBOM switch", hello, Config{}, env(EnvSBOM, "maybe"), "MAGESHIP_SBOM=maybe: use on or off"},
 		{"unknown build path", hello, Config{}, env(EnvBuild, "qemu"), `unknown build path "qemu" (from MAGESHIP_BUILD or Config.Build): use host`},
 		{"duplicate names", two, Config{Images: []Image{{Main: "./cmd/a", Name: "x"}, {Main: "./cmd/b", Name: "x"}}}, env(), `images 1 and 2 are both named "x"`},
@@ -193,6 +198,27 @@ func TestEnvImageWithTag(t *testing.T) {
 		_, err := Resolve(hello, Config{}, env(EnvImage, v))
 		if err == nil || !strings.Contains(err.Error(), "names a tag or digest") {
 			t.Errorf("%s=%s: err = %v", EnvImage, v, err)
+		}
+	}
+}
+
+// TestOnly: MAGESHIP_ONLY keeps the images it names, by binary or image name, in the
+// configured order's first mention, once each.
+func TestOnly(t *testing.T) {
+	two := hello
+	two.Mains = []project.Main{{Package: "./cmd/a", Name: "a"}, {Package: "./cmd/b", Name: "b"}}
+	c := Config{Images: []Image{{Main: "./cmd/a", Name: "ghcr.io/acme/a"}, {Main: "./cmd/b"}}}
+	for list, want := range map[string][]string{"": {"a", "b"}, "b": {"b"}, "ghcr.io/acme/a, b, a": {"a", "b"}} {
+		r, err := Resolve(two, c, env(EnvOnly, list))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, img := range r.Images {
+			got = append(got, img.Binary)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("MAGESHIP_ONLY=%q keeps %v, want %v", list, got, want)
 		}
 	}
 }

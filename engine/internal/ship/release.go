@@ -348,10 +348,18 @@ func (rp *releasePlan) runAll(ctx context.Context, o Options) error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(rp.steps))
 	var mu sync.Mutex // serialises whole lines of the steps' output
+	slots := make(chan struct{}, rp.r.Jobs)
 	for i, st := range rp.steps {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			select {
+			case slots <- struct{}{}:
+				defer func() { <-slots }()
+			case <-ctx.Done():
+				errs[i] = context.Cause(ctx)
+				return
+			}
 			w := &prefixWriter{prefix: "[" + filepath.Base(st.pub.Image) + " " + st.pub.Variant + "] ", w: o.Stderr, mu: &mu}
 			md, err := st.run(ctx, o, w)
 			w.flush()
