@@ -124,7 +124,7 @@ func generateLarge(root string, sh shape) (map[string]string, error) {
 		"go 1.26.0\n\n" +
 		"tool github.com/magefile/mage\n\n" +
 		"require (\n" + strings.Join(mods, "\n") + "\n)\n\n" +
-		"require github.com/mageship/mageship v0.0.0\n\n" +
+		"require (\n\tgithub.com/magefile/mage v1.17.2\n\tgithub.com/mageship/mageship v0.0.0\n)\n\n" +
 		"replace github.com/mageship/mageship => " + root + "\n"
 	return files, nil
 }
@@ -290,7 +290,7 @@ const largeMagefile = `//go:build mage
 package main
 
 import (
-	"github.com/mageship/mageship/engine/internal/config"
+	"github.com/mageship/mageship/pkg/config"
 
 	//mage:import
 	_ "github.com/mageship/mageship/pkg/targets"
