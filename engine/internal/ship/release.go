@@ -14,7 +14,9 @@ import (
 	"sync"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/mageship/mageship/engine/internal/buildx"
+
 	"github.com/mageship/mageship/engine/internal/bytesize"
 	"github.com/mageship/mageship/engine/internal/config"
 	"github.com/mageship/mageship/engine/internal/imagefs"
@@ -424,6 +426,7 @@ func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas map[str
 	outs := make([]bytes.Buffer, len(idx.Platforms))
 	errs := make([]error, len(idx.Platforms))
 	sboms := make([]string, len(idx.Platforms))
+	images := make([]v1.Image, len(idx.Platforms))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for i, m := range idx.Platforms {
@@ -448,22 +451,7 @@ func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas map[str
 				shas[key] = sha
 				mu.Unlock()
 			}
-			if rp.r.SBOM {
-				when, err := sourceDateEpoch(rp.info, o.Getenv)
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				art, goVersion, err := attachSBOM(ctx, image, st.spec.Image, ref, when)
-				if err != nil {
-					errs[i] = fmt.Errorf("%w (no tag was moved)", err)
-					return
-				}
-				sboms[i] = art
-				mu.Lock()
-				rp.goVersion = goVersion
-				mu.Unlock()
-			}
+			images[i] = image
 		})
 	}
 	wg.Wait()
@@ -472,6 +460,23 @@ func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas map[str
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
+	}
+	// The SBOMs one after another: uploads of the same blob (the empty config every
+	// artifact shares) to one repository at once can fail on a registry
+	// (distribution 2.8 answered DIGEST_INVALID to one of two).
+	if rp.r.SBOM {
+		when, err := sourceDateEpoch(rp.info, o.Getenv)
+		if err != nil {
+			return err
+		}
+		for i, m := range idx.Platforms {
+			ref := st.pub.Image + "@" + m.Digest
+			art, goVersion, err := attachSBOM(ctx, images[i], st.spec.Image, ref, when)
+			if err != nil {
+				return fmt.Errorf("%w (no tag was moved)", err)
+			}
+			sboms[i], rp.goVersion = art, goVersion
+		}
 	}
 	st.pub.Platforms = nil
 	for i, m := range idx.Platforms {
