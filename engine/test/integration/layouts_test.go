@@ -102,7 +102,7 @@ func warnings(out string) []string {
 // listTargets runs mage -l and checks it lists every target.
 func (l *layout) listTargets(t *testing.T) {
 	t.Helper()
-	want := []string{"binaries", "dockerfile", "dockerignore", "doctor", "image", "image:debug", "image:test", "image:verify", "release", "release:merge", "release:platform"}
+	want := []string{"binaries", "dockerfile", "dockerignore", "doctor", "image", "image:debug", "image:sbom", "image:test", "image:verify", "release", "release:merge", "release:platform"}
 	out := l.mage(t, nil, "-l")
 	var got []string
 	for _, line := range strings.Split(out, "\n") {
