@@ -310,11 +310,24 @@ func (rp *releasePlan) checkPush(ctx context.Context) error {
 	return nil
 }
 
+// blobRace reports whether a push failed because the registry mixed up concurrent
+// uploads of one blob.
+func blobRace(err error) bool {
+	return strings.Contains(err.Error(), "provided digest did not match uploaded content")
+}
+
 func (st *releaseStep) run(ctx context.Context, o Options, out io.Writer) (buildx.Metadata, error) {
 	if err := st.spec.write(); err != nil {
 		return buildx.Metadata{}, err
 	}
 	md, err := buildx.Run(ctx, st.spec.Build, buildx.WithStdout(out), buildx.WithStderr(out), buildx.WithEnv(o.Env))
+	if err != nil && ctx.Err() == nil && blobRace(err) {
+		// Both variants push their shared layers (COPY --link makes them identical) at
+		// once; distribution 2.8 can answer one of two concurrent uploads of a blob
+		// with DIGEST_INVALID. Once more: the blob is there now, BuildKit skips it.
+		fmt.Fprintf(out, "the registry lost a concurrent upload of a shared layer; pushing %s (%s) once more\n", st.pub.Image, st.pub.Variant)
+		md, err = buildx.Run(ctx, st.spec.Build, buildx.WithStdout(out), buildx.WithStderr(out), buildx.WithEnv(o.Env))
+	}
 	if line, ok := throttledPush(err); ok {
 		// BuildKit's own push retries a 429 a few times and gives up; its output is
 		// above, and this says what happened in one line.
