@@ -64,7 +64,7 @@ func ReleasePlatform(ctx context.Context, p string, o Options) ([]PlatformDigest
 	}
 	var out []PlatformDigest
 	for _, st := range rp.steps {
-		md, err := st.run(ctx, o, o.Stderr)
+		md, err := st.run(ctx, o)
 		if err != nil {
 			return out, err
 		}

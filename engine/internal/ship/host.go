@@ -6,13 +6,14 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/pem"
+	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/x509roots/fallback/bundle"
@@ -20,6 +21,7 @@ import (
 	"github.com/mageship/mageship/engine/internal/config"
 	"github.com/mageship/mageship/engine/internal/gobuild"
 	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/progress"
 	"github.com/mageship/mageship/engine/internal/version"
 )
 
@@ -56,18 +58,42 @@ func hostBuilds(r config.Resolved, info version.Info, plats []platform.Platform,
 	return builds
 }
 
-// compile runs the host path's builds in parallel and puts beside each image's
-// binaries the files its images need: the CA bundle (caBundle), Go's zoneinfo.zip
-// (from the Go that compiled them), passwd and group.
-func compile(ctx context.Context, r config.Resolved, info version.Info, plats []platform.Platform, dir string, getenv func(string) string, out io.Writer) error {
-	start := time.Now()
+// compile runs the host path's builds, every platform at once, each platform one
+// step of rep, and puts beside each image's binaries the files its images need: the
+// CA bundle (caBundle), Go's zoneinfo.zip (from the Go that compiled them), passwd
+// and group.
+func compile(ctx context.Context, r config.Resolved, info version.Info, plats []platform.Platform, dir string, getenv func(string) string, rep *progress.Reporter) error {
 	when, err := sourceDateEpoch(info, getenv)
 	if err != nil {
 		return err
 	}
 	builds := hostBuilds(r, info, plats, dir)
-	fmt.Fprintf(out, "compiling %d binaries on this machine (%s)\n", len(builds), platform.Strings(plats))
-	if err := gobuild.All(ctx, builds, gobuild.WithEnv(r.Env)); err != nil {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	errs := make([]error, len(plats))
+	var wg sync.WaitGroup
+	for i, p := range plats {
+		var mine []gobuild.Build
+		for _, b := range builds {
+			if b.Platform == p {
+				mine = append(mine, b)
+			}
+		}
+		wg.Go(func() {
+			step := rep.Start("compile", p.String())
+			err := gobuild.All(ctx, mine, gobuild.WithEnv(r.Env))
+			step.Done(err)
+			if err != nil {
+				errs[i] = err
+				cancel(err)
+			}
+		})
+	}
+	wg.Wait()
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause // the first failure, not the others' cancellation
+	}
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	zoneinfo, err := goZoneinfo(ctx, r.Project.Dir, r.Env)
@@ -99,7 +125,6 @@ func compile(ctx context.Context, r config.Resolved, info version.Info, plats []
 			}
 		}
 	}
-	fmt.Fprintf(out, "compiled %d binaries on this machine (%s) in %.1fs\n", len(builds), platform.Strings(plats), time.Since(start).Seconds())
 	return nil
 }
 

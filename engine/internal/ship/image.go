@@ -33,68 +33,95 @@ type Loaded struct {
 // directory without git (version dev).
 func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 	o = o.withDefaults()
-	r, info, err := loadLocal(ctx, o)
+	step := o.progress.Start("resolve", "")
+	p, err := planImage(ctx, v, o)
+	step.Done(err)
 	if err != nil {
 		return nil, err
 	}
-	tags, err := variantTags(v, []string{info.Version})
-	if err != nil {
-		return nil, err
-	}
-	eng, err := daemon.New(ctx)
-	if err != nil {
-		return nil, err
-	}
-	host := enginePlatform(ctx, eng)
-	if err := preflight(ctx, r, []platform.Platform{host}, false, o.Stderr); err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "mageship-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	e := newEnv(ctx, r, o.Getenv)
+	defer os.RemoveAll(p.dir)
 
-	var specs []Spec
-	for _, img := range r.Images {
-		s, err := spec(r, img, v, info, []platform.Platform{host}, buildx.Output{Kind: buildx.OutputLoad}, tagged(img.Name, tags), dir, e)
-		if err != nil {
-			return nil, fmt.Errorf("image %s: %w", img.Name, err)
-		}
-		specs = append(specs, s)
-	}
-
-	if r.Build == config.BuildHost {
-		if err := compile(ctx, r, info, []platform.Platform{host}, dir, o.Getenv, o.Stderr); err != nil {
+	if p.r.Build == config.BuildHost {
+		if err := compile(ctx, p.r, p.info, []platform.Platform{p.host}, p.dir, o.Getenv, o.progress); err != nil {
 			return nil, err
 		}
 	}
 	var out []Loaded
-	for _, s := range specs {
+	for _, s := range p.specs {
 		if err := s.write(); err != nil {
 			return out, err
 		}
-		if _, err := buildx.Run(ctx, s.Build, buildx.WithStdout(o.Stderr), buildx.WithStderr(o.Stderr), buildx.WithEnv(r.Env)); err != nil {
+		subject := s.Image.Binary + " (" + v.String() + ")"
+		b := startBuild(o.progress, subject, false)
+		_, err := buildx.Run(ctx, s.Build, buildx.WithStdout(b), buildx.WithStderr(b), buildx.WithEnv(p.r.Env))
+		if err := b.done(err); err != nil {
 			return out, err
 		}
 		ref := s.Build.Tags[0]
-		ii, err := eng.Inspect(ctx, ref)
+		ii, err := p.eng.Inspect(ctx, ref)
 		if err != nil {
 			return out, fmt.Errorf("the build reported success but %w", err)
 		}
 		l := Loaded{Ref: ref, Variant: v, Platform: ii.Platform, Size: ii.Size, User: ii.User, Entrypoint: ii.Entrypoint}
 		out = append(out, l)
 		fmt.Fprintf(o.Stdout, "built %s (%s, %s): %s, user %s, entrypoint %s\n", l.Ref, v, l.Platform, bytesize.Format(l.Size), l.User, strings.Join(l.Entrypoint, " "))
-		if err := verifyBuilt(ctx, r, s.Image, v, ref, host, info, o); err != nil {
+		step := o.progress.Start("verify", subject)
+		err = verifyBuilt(ctx, p.r, s.Image, v, ref, p.host, p.info, o)
+		step.Done(err)
+		if err != nil {
 			// Nothing half-done: an image that fails verification does not stay tagged.
-			if uerr := eng.Untag(context.WithoutCancel(ctx), ref); uerr != nil {
+			if uerr := p.eng.Untag(context.WithoutCancel(ctx), ref); uerr != nil {
 				return out[:len(out)-1], fmt.Errorf("%w\n(and %v)", err, uerr)
 			}
 			return out[:len(out)-1], fmt.Errorf("%w\n(%s failed verification and was removed from the engine)", err, ref)
 		}
 	}
 	return out, nil
+}
+
+// imagePlan is a computed Image: the builds of variant v for the engine's platform.
+// The caller removes dir.
+type imagePlan struct {
+	r     config.Resolved
+	info  version.Info
+	eng   *daemon.Engine
+	host  platform.Platform
+	dir   string
+	specs []Spec
+}
+
+func planImage(ctx context.Context, v Variant, o Options) (imagePlan, error) {
+	r, info, err := loadLocal(ctx, o)
+	if err != nil {
+		return imagePlan{}, err
+	}
+	tags, err := variantTags(v, []string{info.Version})
+	if err != nil {
+		return imagePlan{}, err
+	}
+	eng, err := daemon.New(ctx)
+	if err != nil {
+		return imagePlan{}, err
+	}
+	host := enginePlatform(ctx, eng)
+	if err := preflight(ctx, r, []platform.Platform{host}, false, o.Stderr); err != nil {
+		return imagePlan{}, err
+	}
+	dir, err := os.MkdirTemp("", "mageship-")
+	if err != nil {
+		return imagePlan{}, err
+	}
+	e := newEnv(ctx, r, o.Getenv)
+	p := imagePlan{r: r, info: info, eng: eng, host: host, dir: dir}
+	for _, img := range r.Images {
+		s, err := spec(r, img, v, info, []platform.Platform{host}, buildx.Output{Kind: buildx.OutputLoad}, tagged(img.Name, tags), dir, e)
+		if err != nil {
+			os.RemoveAll(dir)
+			return imagePlan{}, fmt.Errorf("image %s: %w", img.Name, err)
+		}
+		p.specs = append(p.specs, s)
+	}
+	return p, nil
 }
 
 // enginePlatform is the platform of the images the local engine runs: this

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mageship/mageship/engine/internal/config"
+	"github.com/mageship/mageship/engine/internal/progress"
 )
 
 // Assets are the two files mageship renders into builds. They live at the top of the
@@ -25,7 +26,10 @@ type Options struct {
 	Env    []string            // the environment, read once by the target; default os.Environ()
 	Getenv func(string) string // default: a lookup in Env
 	Stdout io.Writer           // summaries; default os.Stdout
-	Stderr io.Writer           // build progress; default os.Stderr
+	Stderr io.Writer           // steps, notes and warnings; default os.Stderr
+
+	progress *progress.Reporter // the steps; default: a line at each start and end, on Stderr
+	log      *runLog            // the tools' output, for <dist>/<target>.log; nil: none
 }
 
 func (o Options) withDefaults() Options {
@@ -43,6 +47,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Stderr == nil {
 		o.Stderr = os.Stderr
+	}
+	if o.progress == nil {
+		o.progress = progress.New(progress.Options{Mode: progress.Lines, Out: o.Stderr})
 	}
 	return o
 }

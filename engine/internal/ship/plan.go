@@ -56,6 +56,11 @@ func load(o Options) (config.Resolved, error) {
 	r, err := config.Resolve(p, o.Config, o.Getenv)
 	r.DefaultTemplate, r.DefaultIgnore = o.Assets.Template, o.Assets.Ignore
 	r.Env = o.Env
+	if err == nil && o.log != nil {
+		if name := o.log.place(r); name != "" {
+			o.progress.SetLogName(name)
+		}
+	}
 	return r, err
 }
 

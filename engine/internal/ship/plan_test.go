@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -148,18 +147,5 @@ func TestNoAttestations(t *testing.T) {
 		if got := noAttestations(tc.b); got != tc.want {
 			t.Errorf("noAttestations(%s) = %q, want %q", tc.b.Name, got, tc.want)
 		}
-	}
-}
-
-func TestPrefixWriter(t *testing.T) {
-	var out strings.Builder
-	var mu sync.Mutex
-	w := &prefixWriter{prefix: "[hello debug] ", w: &out, mu: &mu}
-	w.Write([]byte("#1 load\n#2 bu"))
-	w.Write([]byte("ild\npartial"))
-	w.flush()
-	want := "[hello debug] #1 load\n[hello debug] #2 build\n[hello debug] partial\n"
-	if out.String() != want {
-		t.Errorf("got %q, want %q", out.String(), want)
 	}
 }

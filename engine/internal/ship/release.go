@@ -22,6 +22,7 @@ import (
 	"github.com/mageship/mageship/engine/internal/imagefs"
 	"github.com/mageship/mageship/engine/internal/owned"
 	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/progress"
 	"github.com/mageship/mageship/engine/internal/registry"
 	"github.com/mageship/mageship/engine/internal/version"
 )
@@ -88,6 +89,10 @@ type ReleaseSummary struct {
 	Images          []Published       `json:"images"`
 	// Throttled is what the registries' 429 answers to mageship's own calls cost.
 	Throttled registry.Throttled `json:"registry_throttled"`
+	// Steps are the steps the release took, with their times; a push step's bytes are
+	// the compressed size of the images its index lists (BuildKit does not say how
+	// many of them it uploaded and how many the registry had).
+	Steps []progress.Timing `json:"steps,omitempty"`
 }
 
 type releaseStep struct {
@@ -104,29 +109,38 @@ type releaseStep struct {
 // are checked before anything is built.
 func Release(ctx context.Context, o Options) (ReleaseSummary, error) {
 	o = o.withDefaults()
+	step := o.progress.Start("resolve", "")
 	rp, err := planRelease(ctx, o, nil)
 	if err != nil {
+		step.Done(err)
 		return ReleaseSummary{}, err
 	}
 	defer os.RemoveAll(rp.dir)
 	ctx = registry.CountThrottling(ctx, &rp.throttle)
+	err = rp.check(ctx, o)
+	step.Done(err)
+	if err != nil {
+		return ReleaseSummary{}, err
+	}
+	return rp.execute(ctx, rp.stages(o))
+}
+
+// check runs, before anything is built, what can refuse a planned release: the
+// output directory, signing, push access, the builder; and records the base images.
+func (rp *releasePlan) check(ctx context.Context, o Options) error {
 	if err := rp.dist.Check(releaseFile); err != nil {
-		return ReleaseSummary{}, distInTheWay(err, "nothing was built")
+		return distInTheWay(err, "nothing was built")
 	}
 	if err := checkSigning(rp.r); err != nil {
-		return ReleaseSummary{}, err
+		return err
 	}
 	if err := rp.checkPush(ctx); err != nil {
-		return ReleaseSummary{}, err
+		return err
 	}
 	if err := preflight(ctx, rp.r, rp.r.Platforms, rp.steps[0].spec.Build.Provenance, o.Stderr); err != nil {
-		return ReleaseSummary{}, err
+		return err
 	}
-	if err := rp.resolveBases(ctx); err != nil {
-		return ReleaseSummary{}, err
-	}
-
-	return rp.execute(ctx, rp.stages(o))
+	return rp.resolveBases(ctx)
 }
 
 // releaseStages are the side effects of a planned and checked release, in the order
@@ -146,8 +160,13 @@ func (rp *releasePlan) stages(o Options) releaseStages {
 	return releaseStages{
 		compile: func(ctx context.Context) error { return rp.compile(ctx, o) },
 		// All variants at once: they share the build stage, which BuildKit runs once.
-		build:   func(ctx context.Context) error { return rp.runAll(ctx, o) },
-		verify:  func(ctx context.Context, st *releaseStep) error { return st.verify(ctx, rp, shas, o) },
+		build: func(ctx context.Context) error { return rp.runAll(ctx, o) },
+		verify: func(ctx context.Context, st *releaseStep) error {
+			step := o.progress.Start("verify", st.subject())
+			err := st.verify(ctx, rp, shas, o)
+			step.Done(err)
+			return err
+		},
 		sign:    func(ctx context.Context) error { return rp.sign(ctx, o) },
 		publish: func(ctx context.Context) (ReleaseSummary, error) { return rp.publish(ctx, o) },
 	}
@@ -183,7 +202,9 @@ func (rp *releasePlan) sign(ctx context.Context, o Options) error {
 		return nil
 	}
 	for _, st := range rp.steps {
+		step := o.progress.Start("sign", st.subject())
 		sig, err := signIndex(ctx, rp.r, st.pub.Ref)
+		step.Done(err)
 		if err != nil {
 			return fmt.Errorf("%w (no tag was moved)", err)
 		}
@@ -291,7 +312,7 @@ func (rp *releasePlan) compile(ctx context.Context, o Options) error {
 	if rp.r.Build != config.BuildHost {
 		return nil
 	}
-	return compile(ctx, rp.r, rp.info, rp.plats, rp.dir, o.Getenv, o.Stderr)
+	return compile(ctx, rp.r, rp.info, rp.plats, rp.dir, o.Getenv, o.progress)
 }
 
 // checkPush asks each registry, before anything is built, whether the credentials
@@ -316,24 +337,40 @@ func blobRace(err error) bool {
 	return strings.Contains(err.Error(), "provided digest did not match uploaded content")
 }
 
-func (st *releaseStep) run(ctx context.Context, o Options, out io.Writer) (buildx.Metadata, error) {
+// subject is how the steps call st: "hello (production)".
+func (st *releaseStep) subject() string {
+	return filepath.Base(st.pub.Image) + " (" + st.pub.Variant + ")"
+}
+
+// run builds and pushes st by digest, shown as the steps assemble and push; push
+// counts the compressed bytes of the index it pushed.
+func (st *releaseStep) run(ctx context.Context, o Options) (buildx.Metadata, error) {
 	if err := st.spec.write(); err != nil {
 		return buildx.Metadata{}, err
 	}
-	md, err := buildx.Run(ctx, st.spec.Build, buildx.WithStdout(out), buildx.WithStderr(out), buildx.WithEnv(o.Env))
+	b := startBuild(o.progress, st.subject(), true)
+	md, err := buildx.Run(ctx, st.spec.Build, buildx.WithStdout(b), buildx.WithStderr(b), buildx.WithEnv(o.Env))
 	if err != nil && ctx.Err() == nil && blobRace(err) {
 		// Both variants push their shared layers (COPY --link makes them identical) at
 		// once; distribution 2.8 can answer one of two concurrent uploads of a blob
 		// with DIGEST_INVALID. Once more: the blob is there now, BuildKit skips it.
-		fmt.Fprintf(out, "the registry lost a concurrent upload of a shared layer; pushing %s (%s) once more\n", st.pub.Image, st.pub.Variant)
-		md, err = buildx.Run(ctx, st.spec.Build, buildx.WithStdout(out), buildx.WithStderr(out), buildx.WithEnv(o.Env))
+		fmt.Fprintf(o.Stderr, "note: the registry lost a concurrent upload of a shared layer; pushing %s (%s) once more\n", st.pub.Image, st.pub.Variant)
+		md, err = buildx.Run(ctx, st.spec.Build, buildx.WithStdout(b), buildx.WithStderr(b), buildx.WithEnv(o.Env))
 	}
 	if line, ok := throttledPush(err); ok {
 		// BuildKit's own push retries a 429 a few times and gives up; its output is
-		// above, and this says what happened in one line.
-		return md, fmt.Errorf("pushing %s (%s): the registry throttled BuildKit's push (429 Too Many Requests) and BuildKit gave up: try again later, or ask for a higher rate limit; buildx said: %s", st.pub.Image, st.pub.Variant, line)
+		// in the log, and this says what happened in one line.
+		err = fmt.Errorf("pushing %s (%s): the registry throttled BuildKit's push (429 Too Many Requests) and BuildKit gave up: try again later, or ask for a higher rate limit; buildx said: %s", st.pub.Image, st.pub.Variant, line)
 	}
-	return md, err
+	if err == nil {
+		if idx, derr := registry.Describe(ctx, st.pub.Image+"@"+md.Digest); derr == nil {
+			step := b.push()
+			for _, m := range idx.Platforms {
+				step.AddBytes(m.Size)
+			}
+		}
+	}
+	return md, b.done(err)
 }
 
 // throttledPush finds, in a failed buildx run's error, the line where the registry
@@ -355,14 +392,13 @@ func throttledPush(err error) (string, bool) {
 	return "", false
 }
 
-// runAll runs every step's build concurrently, each one's output prefixed with its
-// name, and records the digests. The first failure cancels the others.
+// runAll runs every step's build concurrently, at most r.Jobs at a time, and records
+// the digests. The first failure cancels the others.
 func (rp *releasePlan) runAll(ctx context.Context, o Options) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
 	errs := make([]error, len(rp.steps))
-	var mu sync.Mutex // serialises whole lines of the steps' output
 	slots := make(chan struct{}, rp.r.Jobs)
 	for i, st := range rp.steps {
 		wg.Add(1)
@@ -375,9 +411,7 @@ func (rp *releasePlan) runAll(ctx context.Context, o Options) error {
 				errs[i] = context.Cause(ctx)
 				return
 			}
-			w := &prefixWriter{prefix: "[" + filepath.Base(st.pub.Image) + " " + st.pub.Variant + "] ", w: o.Stderr, mu: &mu}
-			md, err := st.run(ctx, o, w)
-			w.flush()
+			md, err := st.run(ctx, o)
 			if err != nil {
 				errs[i] = err
 				cancel(err)
@@ -393,35 +427,6 @@ func (rp *releasePlan) runAll(ctx context.Context, o Options) error {
 		return cause
 	}
 	return errors.Join(errs...)
-}
-
-// prefixWriter writes whole lines, each with a prefix, under a lock shared by all
-// the writers of one output (so that it is also safe for concurrent Writes).
-type prefixWriter struct {
-	prefix string
-	w      io.Writer
-	mu     *sync.Mutex
-	buf    []byte
-}
-
-func (p *prefixWriter) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.buf = append(p.buf, b...)
-	for {
-		i := bytes.IndexByte(p.buf, '\n')
-		if i < 0 {
-			return len(b), nil
-		}
-		fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf[:i])
-		p.buf = p.buf[i+1:]
-	}
-}
-
-func (p *prefixWriter) flush() {
-	if len(p.buf) > 0 {
-		p.Write([]byte("\n"))
-	}
 }
 
 // verify reads the pushed index back and checks it: its platforms, and each
@@ -514,12 +519,15 @@ func (rp *releasePlan) publish(ctx context.Context, o Options) (ReleaseSummary, 
 			moves = append(moves, registry.Move{Repo: st.pub.Image, Tag: t, Digest: st.pub.Digest, Floating: floating[t]})
 		}
 	}
+	step := o.progress.Start("tag", fmt.Sprintf("%d tags", len(moves)))
 	if err := registry.Publish(ctx, moves, rp.floatGate(o)); err != nil {
+		step.Done(err)
 		return ReleaseSummary{}, err
 	}
 	rp.settle(ctx, o, floating)
+	step.Done(nil)
 	sum := ReleaseSummary{Version: rp.info.Version, Revision: rp.info.Revision, Throttled: rp.throttle.Counts(),
-		GoVersion: rp.goVersion, BaseImages: rp.bases}
+		GoVersion: rp.goVersion, BaseImages: rp.bases, Steps: o.progress.Timings()}
 	if when, err := sourceDateEpoch(rp.info, o.Getenv); err == nil && !when.IsZero() {
 		sum.SourceDateEpoch = when.Unix()
 	}
@@ -529,7 +537,11 @@ func (rp *releasePlan) publish(ctx context.Context, o Options) (ReleaseSummary, 
 	if err := putJSON(rp.dist, releaseFile, sum); err != nil {
 		return sum, distInTheWay(err, "the release is published and tagged, but this summary of it is not written")
 	}
+	o.progress.Close() // the summary goes under the steps
 	printSummary(o, sum, rp.dist.Name(releaseFile))
+	if err := appendGitHubSummary(o.Getenv, sum); err != nil {
+		fmt.Fprintf(o.Stderr, "warning: writing the GitHub job summary: %v\n", err)
+	}
 	return sum, nil
 }
 
@@ -748,6 +760,9 @@ func printSummary(o Options, s ReleaseSummary, file string) {
 	}
 	if s.Throttled.Waits() > 0 {
 		fmt.Fprintln(o.Stdout, "  registry throttling: "+s.Throttled.String())
+	}
+	if steps := o.progress.Summary(); steps != "" {
+		fmt.Fprintln(o.Stdout, "  steps: "+steps)
 	}
 	fmt.Fprintln(o.Stdout, "  summary: "+file)
 }

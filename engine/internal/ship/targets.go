@@ -16,7 +16,7 @@ var Targets = map[string]int{
 }
 
 // Target runs the pipeline behind the Mage target name with args.
-func Target(ctx context.Context, name string, args []string, o Options) error {
+func Target(ctx context.Context, name string, args []string, o Options) (err error) {
 	n, ok := Targets[name]
 	if !ok {
 		return fmt.Errorf("the engine has no target %q (it knows %s): the targets and the engine are from different mageship versions; run go mod tidy and mage -f", name, strings.Join(slices.Sorted(maps.Keys(Targets)), ", "))
@@ -24,7 +24,11 @@ func Target(ctx context.Context, name string, args []string, o Options) error {
 	if len(args) != n {
 		return fmt.Errorf("target %s takes %d arguments, got %d", name, n, len(args))
 	}
-	var err error
+	o, finish, err := withProgress(name, o.withDefaults())
+	if err != nil {
+		return err
+	}
+	defer func() { err = finish(err) }()
 	switch name {
 	case "image":
 		_, err = Image(ctx, Production, o)
