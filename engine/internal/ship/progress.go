@@ -184,6 +184,7 @@ func shorten(rep *progress.Reporter, s *progress.Step, err error) error {
 	if n := rep.LogName(); n != "" {
 		where = "; whole log: " + n
 	}
+	first = strings.TrimSuffix(strings.TrimSpace(first), ":")
 	return &shortError{msg: first + " (its last lines are above" + where + ")", err: err}
 }
 

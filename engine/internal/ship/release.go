@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -337,9 +336,9 @@ func blobRace(err error) bool {
 	return strings.Contains(err.Error(), "provided digest did not match uploaded content")
 }
 
-// subject is how the steps call st: "hello (production)".
+// subject is how the steps call st, by its binary: "hello (production)".
 func (st *releaseStep) subject() string {
-	return filepath.Base(st.pub.Image) + " (" + st.pub.Variant + ")"
+	return st.spec.Image.Binary + " (" + st.pub.Variant + ")"
 }
 
 // run builds and pushes st by digest, shown as the steps assemble and push; push

@@ -242,7 +242,7 @@ func testInterruptedRelease(t *testing.T, build string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	started := map[string]string{"host": "compiling 2 binaries on this machine", "container": "go build"}[build]
+	started := map[string]string{"host": "mageship: compile linux/", "container": "mageship: assemble"}[build]
 	deadline := time.Now().Add(2 * time.Minute)
 	for !strings.Contains(out.String(), started) && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)

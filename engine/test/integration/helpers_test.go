@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"sync"
 	"testing"
@@ -64,4 +67,20 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// stepLog is the log of BuildKit's output the last mage target wrote in dir:
+// dist/<target>.log, each line prefixed with its step ("[assemble hello (production)] ").
+func stepLog(t *testing.T, dir, target string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "dist", target+".log"))
+	if err != nil {
+		t.Fatalf("the target's log: %v", err)
+	}
+	return string(b)
+}
+
+// stripSteps removes the step prefixes of a step log's lines, leaving BuildKit's own.
+func stripSteps(log string) string {
+	return regexp.MustCompile(`(?m)^\[[^\]]*\] `).ReplaceAllString(log, "")
 }
