@@ -10,6 +10,7 @@ import (
 	"github.com/mageship/mageship/engine/internal/binary"
 	"github.com/mageship/mageship/engine/internal/gobuild"
 	"github.com/mageship/mageship/engine/internal/owned"
+	"github.com/mageship/mageship/engine/internal/platform"
 )
 
 // Binaries cross-compiles every image's binary for every configured platform on
@@ -54,7 +55,10 @@ func Binaries(ctx context.Context, o Options) ([]string, error) {
 			i++
 		}
 	}
-	if err := gobuild.All(ctx, builds, gobuild.WithEnv(r.Env)); err != nil {
+	step := o.progress.Start("compile", platform.Strings(r.Platforms))
+	err = gobuild.All(ctx, builds, gobuild.WithEnv(r.Env))
+	step.Done(err)
+	if err != nil {
 		return nil, err
 	}
 	sums, err := binary.Sums(stage, rels)
