@@ -752,9 +752,9 @@ func distInTheWay(err error, state string) error {
 func printSummary(o Options, s ReleaseSummary, file string) {
 	fmt.Fprintf(o.Stdout, "released version %s (%s)\n", s.Version, time.Now().UTC().Format(time.RFC3339))
 	for _, p := range s.Images {
-		fmt.Fprintf(o.Stdout, "  %s (%s) %s\n    tags: %s\n", p.Image, p.Variant, p.Digest, strings.Join(p.Tags, ", "))
+		fmt.Fprintf(o.Stdout, "  %s (%s)\n    index %s\n    tags: %s\n", p.Image, p.Variant, p.Digest, strings.Join(p.Tags, ", "))
 		for _, pl := range p.Platforms {
-			fmt.Fprintf(o.Stdout, "    %-14s %s  %s compressed\n", pl.Platform, pl.Digest, bytesize.Format(pl.Size))
+			fmt.Fprintf(o.Stdout, "    %-11s  %7s  %s\n", pl.Platform, bytesize.Format(pl.Size), pl.Digest)
 		}
 	}
 	if s.Throttled.Waits() > 0 {
