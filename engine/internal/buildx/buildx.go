@@ -35,21 +35,18 @@ type Build struct {
 	Target string
 	// Platforms are passed as one --platform a,b. Empty leaves the builder's default.
 	Platforms []platform.Platform
-	// Tags are passed as --tag each, in order. Push needs at least one; PushByDigest
-	// and OutputNone take none.
+	// Tags are passed as --tag each, in order. OutputPushByDigest takes none.
 	Tags []string
 	// BuildArgs are passed as --build-arg KEY=VALUE, sorted by key. They end up in
 	// the image history and provenance: pass credentials as Secrets instead.
 	BuildArgs map[string]string
-	// Labels are passed as --label KEY=VALUE, sorted by key.
-	Labels map[string]string
 	// Contexts are extra named build contexts, passed as --build-context NAME=PATH,
 	// sorted by name; a Dockerfile reads them with COPY --from=NAME.
 	Contexts map[string]string
 	// Secrets are passed as --secret id=ID,src=PATH or id=ID,env=VAR: the command
 	// line names where a secret is, never its value.
 	Secrets []Secret
-	// Output says where the result goes. The zero value, OutputNone, only builds.
+	// Output says where the result goes. Required: the zero value is refused.
 	Output Output
 	// MetadataFile is passed as --metadata-file. Required: Run reads the digests
 	// from it. Run creates its directory and removes a stale file first.
@@ -75,12 +72,6 @@ type Build struct {
 	RewriteTimestamp bool
 	// Progress is passed as --progress. Empty means "plain".
 	Progress string
-	// NoCache passes --no-cache.
-	NoCache bool
-	// Env holds KEY=VALUE pairs added to the inherited environment of the docker
-	// process, e.g. SOURCE_DATE_EPOCH=1700000000 or the variables that Secrets
-	// with Env read. Set the builder with Builder, not BUILDX_BUILDER here.
-	Env []string
 }
 
 // Secret is one build secret, mounted in the Dockerfile with
@@ -98,14 +89,9 @@ type Secret struct {
 type OutputKind int
 
 const (
-	// OutputNone builds only: the result stays in the builder's cache
-	// (--output type=cacheonly). It is the zero value.
-	OutputNone OutputKind = iota
 	// OutputLoad loads a single-platform image into the local Docker engine (--load).
-	OutputLoad
-	// OutputPush pushes the image, or the index for several platforms, under
-	// every tag (--output type=image,push=true).
-	OutputPush
+	// The zero OutputKind is none of these, and Args refuses it.
+	OutputLoad OutputKind = iota + 1
 	// OutputPushByDigest pushes to Output.Repository without any tag
 	// (--output type=image,name=REPO,push-by-digest=true,name-canonical=true,push=true):
 	// platform images are pushed by digest before any tag moves.
@@ -115,12 +101,8 @@ const (
 // String names the kind the way errors mention it.
 func (k OutputKind) String() string {
 	switch k {
-	case OutputNone:
-		return "none"
 	case OutputLoad:
 		return "load"
-	case OutputPush:
-		return "push"
 	case OutputPushByDigest:
 		return "push-by-digest"
 	}
@@ -169,9 +151,6 @@ func (b Build) Args() ([]string, error) {
 	for _, k := range sortedKeys(b.BuildArgs) {
 		args = append(args, "--build-arg", k+"="+b.BuildArgs[k])
 	}
-	for _, k := range sortedKeys(b.Labels) {
-		args = append(args, "--label", k+"="+b.Labels[k])
-	}
 	for _, k := range sortedKeys(b.Contexts) {
 		args = append(args, "--build-context", k+"="+b.Contexts[k])
 	}
@@ -188,9 +167,6 @@ func (b Build) Args() ([]string, error) {
 	for _, c := range b.CacheTo {
 		args = append(args, "--cache-to", c)
 	}
-	if b.NoCache {
-		args = append(args, "--no-cache")
-	}
 	if b.Provenance {
 		args = append(args, "--provenance=mode=max")
 	} else {
@@ -205,28 +181,17 @@ func (b Build) Args() ([]string, error) {
 		}
 	}
 	switch b.Output.Kind {
-	case OutputNone:
-		args = append(args, "--output", "type=cacheonly")
 	case OutputLoad:
 		if rewrite == "" {
 			args = append(args, "--load")
 		} else {
 			args = append(args, "--output", "type=docker"+rewrite)
 		}
-	case OutputPush:
-		args = append(args, "--output", "type=image,push=true"+rewrite)
 	case OutputPushByDigest:
 		args = append(args, "--output", "type=image,name="+b.Output.Repository+",push-by-digest=true,name-canonical=true,push=true"+rewrite)
 	}
 	args = append(args, "--metadata-file", b.MetadataFile, b.Context)
 	return args, nil
-}
-
-// Environ returns the environment of the docker process: base (Run's WithEnv, so
-// BUILDX_BUILDER, DOCKER_HOST and DOCKER_CONFIG pass through untouched) followed by
-// b.Env, whose values win.
-func (b Build) Environ(base []string) []string {
-	return append(slices.Clip(base), b.Env...)
 }
 
 // validate is the one place that checks a Build.
@@ -264,9 +229,6 @@ func (b Build) validate() error {
 	if err := checkKeys("build arg", b.BuildArgs); err != nil {
 		return err
 	}
-	if err := checkKeys("label", b.Labels); err != nil {
-		return err
-	}
 	if err := checkKeys("build context", b.Contexts); err != nil {
 		return err
 	}
@@ -285,15 +247,6 @@ func (b Build) validate() error {
 			return errors.New("empty cache source or destination: remove it, or write it as type=registry,ref=REPO:TAG")
 		}
 	}
-	for _, kv := range b.Env {
-		k, _, ok := strings.Cut(kv, "=")
-		if !ok || !envKey.MatchString(k) {
-			return fmt.Errorf("invalid environment entry %q in Build.Env: write it as KEY=VALUE", kv)
-		}
-		if k == "BUILDX_BUILDER" {
-			return errors.New("BUILDX_BUILDER in Build.Env: set Build.Builder instead")
-		}
-	}
 	return b.Output.validate(b.Platforms, b.Tags)
 }
 
@@ -302,17 +255,11 @@ func (o Output) validate(platforms []platform.Platform, tags []string) error {
 		return fmt.Errorf("output repository %q is set but output is %s: only push-by-digest uses it, name the image with Tags", o.Repository, o.Kind)
 	}
 	switch o.Kind {
-	case OutputNone:
-		if len(tags) > 0 {
-			return fmt.Errorf("%d tags given but output is none, which tags nothing: use Load or Push, or drop the tags", len(tags))
-		}
+	case 0:
+		return errors.New("buildx build needs an output: set Build.Output to OutputLoad or OutputPushByDigest")
 	case OutputLoad:
 		if len(platforms) > 1 {
 			return fmt.Errorf("--load takes one platform; use release to push several (got %s)", platform.Strings(platforms))
-		}
-	case OutputPush:
-		if len(tags) == 0 {
-			return errors.New("push needs at least one tag: set Build.Tags, or use push-by-digest to push without tags")
 		}
 	case OutputPushByDigest:
 		if o.Repository == "" {
@@ -322,10 +269,10 @@ func (o Output) validate(platforms []platform.Platform, tags []string) error {
 			return err
 		}
 		if len(tags) > 0 {
-			return fmt.Errorf("push-by-digest pushes no tags, but %d are given: drop Build.Tags and tag the index afterwards, or use push", len(tags))
+			return fmt.Errorf("push-by-digest pushes no tags, but %d are given: drop Build.Tags and tag the index afterwards", len(tags))
 		}
 	default:
-		return fmt.Errorf("unknown output kind %d: use OutputNone, OutputLoad, OutputPush or OutputPushByDigest", int(o.Kind))
+		return fmt.Errorf("unknown output kind %d: use OutputLoad or OutputPushByDigest", int(o.Kind))
 	}
 	return nil
 }
@@ -480,7 +427,7 @@ func Run(ctx context.Context, b Build, opts ...Option) (Metadata, error) {
 	if err != nil {
 		return Metadata{}, err
 	}
-	env := b.Environ(r.env)
+	env := r.env
 	if err := checkSecretEnv(b.Secrets, env); err != nil {
 		return Metadata{}, err
 	}
@@ -504,7 +451,7 @@ func Run(ctx context.Context, b Build, opts ...Option) (Metadata, error) {
 	if err != nil {
 		return Metadata{}, fmt.Errorf("buildx build of %s succeeded but its result is unreadable: %w", b.describe(), err)
 	}
-	if b.Output.Kind != OutputNone && m.Digest == "" {
+	if m.Digest == "" {
 		return m, fmt.Errorf("buildx build of %s wrote no containerimage.digest to %s: check that the builder's driver supports --output %s", b.describe(), b.MetadataFile, b.Output.Kind)
 	}
 	return m, nil
@@ -524,7 +471,7 @@ func checkSecretEnv(secrets []Secret, env []string) error {
 			}
 		}
 		if !found {
-			return fmt.Errorf("secret %q reads $%s, which is not set: export %s or add it to Build.Env", s.ID, s.Env, s.Env)
+			return fmt.Errorf("secret %q reads $%s, which is not set: export %s", s.ID, s.Env, s.Env)
 		}
 	}
 	return nil
