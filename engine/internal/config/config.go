@@ -26,7 +26,8 @@ const (
 	DefaultUser            = "65534:65534"
 	// Distroless, as an Image.Runtime, names the distroless static base (DistrolessImage).
 	Distroless = "distroless"
-	// Scratch, as an Image.Runtime, names the empty base.
+	// Scratch, as an Image.Runtime or RuntimeImage, names the empty base (FROM scratch);
+	// it is the one definition, which the dockerfile package renders from.
 	Scratch = "scratch"
 )
 

@@ -17,7 +17,6 @@ import (
 	"github.com/mageship/mageship/engine/internal/buildx"
 	"github.com/mageship/mageship/engine/internal/config"
 	"github.com/mageship/mageship/engine/internal/daemon"
-	"github.com/mageship/mageship/engine/internal/dockerfile"
 	"github.com/mageship/mageship/engine/internal/platform"
 	"github.com/mageship/mageship/engine/internal/project"
 	"github.com/mageship/mageship/engine/internal/registry"
@@ -181,7 +180,7 @@ func checkBases(ctx context.Context, r config.Resolved, plats []platform.Platfor
 		need[r.BuilderImage] = []platform.Platform{platform.Host()}
 	}
 	for _, img := range r.Images {
-		if img.RuntimeImage != dockerfile.Scratch {
+		if img.RuntimeImage != config.Scratch {
 			need[img.RuntimeImage] = plats
 		}
 	}
