@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 
+	"golang.org/x/mod/semver"
+
 	"github.com/mageship/mageship/engine/internal/platform"
 )
 
@@ -131,6 +133,23 @@ func (b Builder) MultiPlatform(plats []platform.Platform, containerdStore bool) 
 		return ""
 	}
 	return "the docker driver builds one platform at a time into the engine's classic image store"
+}
+
+// Attestations says why b cannot produce provenance and SBOM attestations, or ""
+// when it can: BuildKit gained them in v0.11, and the docker driver's classic image
+// store cannot hold them. A node whose version is unknown (a source build) is given
+// the benefit of the doubt.
+func (b Builder) Attestations() string {
+	if b.Driver == "docker" {
+		return "the docker driver"
+	}
+	for _, n := range b.Nodes {
+		v := n.BuildKitVersion
+		if semver.IsValid(v) && semver.Compare(v, "v0.0.1") > 0 && semver.Compare(v, "v0.11.0") < 0 {
+			return "node " + n.Name + " runs BuildKit " + v
+		}
+	}
+	return ""
 }
 
 // BuilderNotFoundError is returned when buildx has no builder of that name.

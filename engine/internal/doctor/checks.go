@@ -26,17 +26,18 @@ const engineAdvice = "; start Docker, or point DOCKER_HOST at a running engine"
 // hostPassword matches the password of a URL such as tcp://user:secret@host.
 var hostPassword = regexp.MustCompile(`(://[^/\s:@]*):[^/\s@]*@`)
 
-func checkEngine(ctx context.Context, o options) Check {
+// checkEngine reports on the engine, and returns what it learned for the builder check.
+func checkEngine(ctx context.Context, o options) (Check, EngineInfo) {
 	c := Check{Name: "engine", Required: true}
 	info, err := o.engine(ctx)
 	if err != nil {
 		c.Detail = hostPassword.ReplaceAllString(strings.TrimSuffix(err.Error(), engineAdvice), "$1:xxxxx@")
 		c.Fix = "start Docker, or set DOCKER_HOST to a running engine (docker version shows which one the CLI reaches)"
-		return c
+		return c, EngineInfo{}
 	}
 	c.OK = true
 	c.Detail = fmt.Sprintf("Docker %s, API %s at %s", info.Version, info.APIVersion, redactHost(info.Host))
-	return c
+	return c, info
 }
 
 func checkBuildx(ctx context.Context, o options) Check {
@@ -60,7 +61,10 @@ const dockerDriverFix = "docker buildx create --use --driver docker-container"
 // emulatorFix registers QEMU for every platform binfmt knows.
 const emulatorFix = "docker run --privileged --rm tonistiigi/binfmt --install all (or apt-get install qemu-user-static binfmt-support)"
 
-func checkBuilder(ctx context.Context, o options, n Need, buildxOK bool) Check {
+// checkBuilder reports whether the builder exists, answers and builds n.Platforms.
+// Whether it can build them into one image is Builder.MultiPlatform's answer, the
+// one release's preflight acts on; containerdStore is the engine's image store.
+func checkBuilder(ctx context.Context, o options, n Need, buildxOK, containerdStore bool) Check {
 	c := Check{Name: "builder", Required: true}
 	if !buildxOK {
 		c.Detail = "not checked: buildx is missing"
@@ -101,7 +105,7 @@ func checkBuilder(ctx context.Context, o options, n Need, buildxOK bool) Check {
 	}
 	desc += ", platforms " + strings.Join(strs(plats), ", ")
 
-	if b.Driver == "docker" && len(n.Platforms) > 1 {
+	if b.MultiPlatform(n.Platforms, containerdStore) != "" {
 		c.Detail = fmt.Sprintf("%s: the docker driver cannot produce a multi-platform image for %s", desc, platform.Strings(n.Platforms))
 		c.Fix = dockerDriverFix
 		switch {
