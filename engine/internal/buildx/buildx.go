@@ -34,6 +34,7 @@ type Build struct {
 	// Target is the stage passed to --target. Empty builds the last stage.
 	Target string
 	// Platforms are passed as one --platform a,b. Empty leaves the builder's default.
+	// Each is listed once: config.Resolve, where they come from, refuses duplicates.
 	Platforms []platform.Platform
 	// Tags are passed as --tag each, in order. OutputPushByDigest takes none.
 	Tags []string
@@ -211,15 +212,10 @@ func (b Build) validate() error {
 	if b.Progress != "" && !slices.Contains(progressModes, b.Progress) {
 		return fmt.Errorf("unknown buildx progress mode %q: use one of %s", b.Progress, strings.Join(progressModes, ", "))
 	}
-	seen := map[platform.Platform]bool{}
 	for _, p := range b.Platforms {
 		if p.OS == "" || p.Arch == "" {
 			return fmt.Errorf("platform %q has no OS or architecture: build it with platform.Parse", p.String())
 		}
-		if seen[p] {
-			return fmt.Errorf("platform %s is listed twice: list each platform once", p)
-		}
-		seen[p] = true
 	}
 	for _, t := range b.Tags {
 		if t == "" || strings.ContainsAny(t, ", \t\n") {

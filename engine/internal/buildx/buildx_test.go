@@ -171,7 +171,6 @@ func TestArgsErrors(t *testing.T) {
 		{"no metadata file", with(func(b *Build) { b.MetadataFile = "" }), "needs a metadata file: set Build.MetadataFile"},
 		{"bad progress", with(func(b *Build) { b.Progress = "fancy" }), `unknown buildx progress mode "fancy"`},
 		{"empty platform", with(func(b *Build) { b.Platforms = []platform.Platform{{OS: "linux"}} }), "no OS or architecture"},
-		{"duplicate platform", with(func(b *Build) { b.Platforms = []platform.Platform{arm64, arm64} }), "linux/arm64 is listed twice"},
 		{
 			"load several platforms",
 			with(func(b *Build) {
