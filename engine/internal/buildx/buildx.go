@@ -1,7 +1,6 @@
 package buildx
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,9 +14,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/mageship/mageship/engine/internal/command"
 	"github.com/mageship/mageship/engine/internal/platform"
 )
 
@@ -395,15 +394,16 @@ func newRunner(opts []Option) runner {
 // its BuildKit session before it is killed.
 const waitDelay = 5 * time.Second
 
-// execDocker is the default Exec: a real child process tied to ctx.
+// execDocker is the default Exec: a real child process tied to ctx, run by
+// command.Run. Its error is the process's own (errors.Unwrap of command's): Run,
+// Version and Inspect word the failure themselves, with the tail they keep through
+// the Exec seam, which fakes write to as well.
 func execDocker(ctx context.Context, name string, args, env []string, stdout, stderr io.Writer) error {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = env
-	cmd.Stdout = stdout
-	cmd.Stderr = stderr
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = waitDelay
-	err := cmd.Run()
+	err := command.Run(ctx, command.Cmd{Name: name, Args: args, Env: env, Stdout: stdout, Stderr: stderr, Interrupt: true, WaitDelay: waitDelay})
+	if err == nil {
+		return nil
+	}
+	err = errors.Unwrap(err)
 	if errors.Is(err, exec.ErrNotFound) {
 		return fmt.Errorf("docker CLI not found on PATH: install Docker and the buildx plugin (%w)", err)
 	}
@@ -411,7 +411,7 @@ func execDocker(ctx context.Context, name string, args, env []string, stdout, st
 }
 
 // stderrLines is how many of the last stderr lines a failed run's error carries.
-const stderrLines = 50
+const stderrLines = command.TailLines
 
 // Run runs `docker buildx build` for b and returns what buildx wrote to
 // b.MetadataFile. Output streams to os.Stdout and os.Stderr unless options say
@@ -437,7 +437,7 @@ func Run(ctx context.Context, b Build, opts ...Option) (Metadata, error) {
 		return Metadata{}, fmt.Errorf("removing stale buildx metadata file: %w", err)
 	}
 
-	tail := newTail(stderrLines)
+	tail := command.NewTail(stderrLines)
 	err = r.exec(ctx, "docker", args, env, r.stdout, io.MultiWriter(r.stderr, tail))
 	if err != nil {
 		return Metadata{}, runError(ctx, "buildx build of "+b.describe(), err, tail.String())
@@ -502,64 +502,4 @@ func missingPlugin(stderr string) bool {
 	return strings.Contains(stderr, "unknown command: docker buildx") ||
 		strings.Contains(stderr, "'buildx' is not a docker command") ||
 		strings.Contains(stderr, "unknown flag") && strings.Contains(stderr, "Usage:  docker [OPTIONS] COMMAND")
-}
-
-// tail is an io.Writer that keeps the last max lines written to it.
-type tail struct {
-	mu    sync.Mutex
-	max   int
-	lines []string
-	part  []byte
-}
-
-// maxLineLen caps each kept line, so one huge line cannot fill the error.
-const maxLineLen = 2000
-
-func newTail(max int) *tail { return &tail{max: max} }
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	n := len(p)
-	for len(p) > 0 {
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			t.part = appendCapped(t.part, p)
-			break
-		}
-		t.part = appendCapped(t.part, p[:i])
-		t.push(string(bytes.TrimRight(t.part, "\r")))
-		t.part = t.part[:0]
-		p = p[i+1:]
-	}
-	return n, nil
-}
-
-func appendCapped(dst, p []byte) []byte {
-	if room := maxLineLen - len(dst); len(p) > room {
-		p = p[:max(room, 0)]
-	}
-	return append(dst, p...)
-}
-
-func (t *tail) push(line string) {
-	t.lines = append(t.lines, line)
-	if len(t.lines) > t.max {
-		t.lines = slices.Delete(t.lines, 0, len(t.lines)-t.max)
-	}
-}
-
-// String returns the kept lines, the unfinished last one included, without
-// trailing blank lines.
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	lines := t.lines
-	if len(t.part) > 0 {
-		lines = append(slices.Clip(lines), string(t.part))
-		if len(lines) > t.max {
-			lines = lines[len(lines)-t.max:]
-		}
-	}
-	return strings.TrimRight(strings.Join(lines, "\n"), "\n \t")
 }

@@ -514,18 +514,3 @@ func TestRunDockerNotFound(t *testing.T) {
 		t.Errorf("err does not wrap exec.ErrNotFound: %v", err)
 	}
 }
-
-func TestTail(t *testing.T) {
-	tl := newTail(3)
-	for _, chunk := range []string{"one\ntw", "o\r\nthree\n", "four\nfi", "ve"} {
-		tl.Write([]byte(chunk))
-	}
-	if got, want := tl.String(), "three\nfour\nfive"; got != want {
-		t.Errorf("tail = %q, want %q", got, want)
-	}
-	long := newTail(2)
-	long.Write([]byte(strings.Repeat("x", 3*maxLineLen) + "\n"))
-	if got := len(long.String()); got != maxLineLen {
-		t.Errorf("kept a line of %d bytes, want it capped at %d", got, maxLineLen)
-	}
-}

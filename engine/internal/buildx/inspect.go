@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/mod/semver"
 
+	"github.com/mageship/mageship/engine/internal/command"
 	"github.com/mageship/mageship/engine/internal/platform"
 )
 
@@ -18,7 +19,7 @@ import (
 func Version(ctx context.Context, opts ...Option) (string, error) {
 	r := newRunner(opts)
 	var stdout bytes.Buffer
-	tail := newTail(stderrLines)
+	tail := command.NewTail(stderrLines)
 	if err := r.exec(ctx, "docker", []string{"buildx", "version"}, r.env, &stdout, tail); err != nil {
 		return "", runError(ctx, "reading the buildx version", err, tail.String())
 	}
@@ -198,7 +199,7 @@ func Inspect(ctx context.Context, builder string, opts ...Option) (Builder, erro
 		what = fmt.Sprintf("inspecting buildx builder %q", builder)
 	}
 	var stdout bytes.Buffer
-	tail := newTail(stderrLines)
+	tail := command.NewTail(stderrLines)
 	if err := r.exec(ctx, "docker", inspectArgs(builder), r.env, &stdout, tail); err != nil {
 		if name, ok := missingBuilder(tail.String()); ok && ctx.Err() == nil {
 			return Builder{}, &BuilderNotFoundError{Name: name, Err: err}

@@ -56,7 +56,7 @@ func (c Command) String() string { return strings.Join(c.Args, " ") }
 // unchanged, except that a key file with no COSIGN_PASSWORD in env gets an empty one,
 // so cosign does not try to prompt on a terminal a build does not have.
 func SignCommand(ref string, o Options, env []string) (Command, error) {
-	c, err := command(opSign, ref, o, env)
+	c, err := newCommand(opSign, ref, o, env)
 	if err != nil {
 		return Command{}, err
 	}
@@ -80,7 +80,7 @@ func SignCommand(ref string, o Options, env []string) (Command, error) {
 // URI). Without TlogUpload it skips the transparency log (--insecure-ignore-tlog),
 // which is how the signature was made.
 func VerifyCommand(ref string, o Options, env []string) (Command, error) {
-	c, err := command(opVerify, ref, o, env)
+	c, err := newCommand(opVerify, ref, o, env)
 	if err != nil {
 		return Command{}, err
 	}
@@ -92,7 +92,7 @@ func VerifyCommand(ref string, o Options, env []string) (Command, error) {
 	return c, nil
 }
 
-func command(doing, ref string, o Options, env []string) (Command, error) {
+func newCommand(doing, ref string, o Options, env []string) (Command, error) {
 	if o.Key == "" {
 		return Command{}, fmt.Errorf("%s %s: no key given: set MAGESHIP_COSIGN_KEY to a cosign key file or a KMS URI", doing, ref)
 	}
