@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mageship/mageship/engine/internal/command"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 // Root is the mageship repository root: the directory holding scripts/rig.
@@ -147,7 +148,7 @@ func Run(t testing.TB, dir string, env []string, name string, args ...string) st
 	t.Helper()
 	out, err := Try(dir, env, name, args...)
 	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, tail(out, 60))
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, testfix.TailLines(out, 60))
 	}
 	return out
 }
@@ -174,12 +175,4 @@ func Try(dir string, env []string, name string, args ...string) (string, error) 
 func Mage(t testing.TB, dir string, vars map[string]string, extra []string, args ...string) string {
 	t.Helper()
 	return Run(t, dir, Environ(vars, extra...), "go", append([]string{"tool", "mage"}, args...)...)
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

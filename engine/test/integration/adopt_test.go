@@ -21,6 +21,7 @@ import (
 	"github.com/mageship/mageship/engine/internal/imagefs"
 	"github.com/mageship/mageship/engine/internal/platform"
 	"github.com/mageship/mageship/engine/internal/rigtest"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 // Adopting mageship (issue #10) must leave the service's own dependencies alone. The
@@ -307,7 +308,7 @@ func (a *adoption) checkImageDownloads(t *testing.T, build string) {
 	ref := a.fixture.binary + ":" + adoptStamp
 	t.Cleanup(func() { rigtest.Try("", rigtest.Environ(a.vars), "docker", "image", "rm", "-f", ref) })
 	if !strings.Contains(out, "built "+ref) {
-		t.Errorf("go tool mage image printed:\n%s", tailLines(out, 30))
+		t.Errorf("go tool mage image printed:\n%s", testfix.TailLines(out, 30))
 	}
 	bin := imageBinary(t, ref, a.fixture.binary)
 	linked := linkedModules(t, bin)
