@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -110,26 +109,7 @@ func Example(t testing.TB, name string) string {
 	root := Root(t)
 	src := filepath.Join(root, "examples", name)
 	dst := filepath.Join(t.TempDir(), name)
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			if rel == "dist" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	testfix.CopyTree(t, src, dst, "dist")
 	Run(t, dst, nil, "go", "mod", "edit", "-replace", "github.com/mageship/mageship="+root)
 	Git(t, dst, "init", "-q", "-b", "main")
 	Git(t, dst, "add", "-A")
