@@ -96,3 +96,20 @@ func Image(t testing.TB, layers ...v1.Layer) v1.Image {
 	}
 	return img
 }
+
+// WithConfig returns img with its config file changed by edit (OS, architecture,
+// user, entrypoint, labels ...), as a copy: img itself is left as it was.
+func WithConfig(t testing.TB, img v1.Image, edit func(*v1.ConfigFile)) v1.Image {
+	t.Helper()
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	edit(cf)
+	img, err = mutate.ConfigFile(img, cf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}

@@ -14,8 +14,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/mageship/mageship/engine/internal/platform"
@@ -72,22 +70,12 @@ func build(t *testing.T, s spec) (v1.Image, int64) {
 		layers = append(layers, l)
 		total += n
 	}
-	img, err := mutate.AppendLayers(empty.Image, layers...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture, cf.Variant = s.os, s.arch, s.variant
-	cf.Config.User = s.user
-	cf.Config.Entrypoint = s.entrypoint
-	cf.Config.Labels = s.labels
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		t.Fatal(err)
-	}
+	img := testfix.WithConfig(t, testfix.Image(t, layers...), func(cf *v1.ConfigFile) {
+		cf.OS, cf.Architecture, cf.Variant = s.os, s.arch, s.variant
+		cf.Config.User = s.user
+		cf.Config.Entrypoint = s.entrypoint
+		cf.Config.Labels = s.labels
+	})
 	return img, total
 }
 

@@ -136,18 +136,10 @@ func pushBinaryImage(t *testing.T, repo, bin, arch string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", arch
-	cf.Config.Entrypoint = []string{"/hello"}
-	img, err = mutate.ConfigFile(img, cf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img = testfix.WithConfig(t, mutate.ConfigMediaType(img, types.OCIConfigJSON), func(cf *v1.ConfigFile) {
+		cf.OS, cf.Architecture = "linux", arch
+		cf.Config.Entrypoint = []string{"/hello"}
+	})
 	return pushImageByDigest(t, repo, img)
 }
 
