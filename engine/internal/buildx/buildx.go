@@ -338,9 +338,9 @@ type Exec func(ctx context.Context, name string, args, env []string, stdout, std
 // Option changes how Run, Version and Inspect run docker.
 type Option func(*runner)
 
-// WithExec runs docker through e. Default (and when e is nil): a child process
-// started with exec.CommandContext that gets SIGINT when ctx is done, so buildx
-// can cancel its BuildKit session, and SIGKILL 5 seconds later.
+// WithExec runs docker through e. Default (and when e is nil): command.Run, a child
+// process that gets SIGINT when ctx is done, so buildx can cancel its BuildKit
+// session, and SIGKILL 5 seconds later.
 func WithExec(e Exec) Option {
 	return func(r *runner) { r.exec = e }
 }

@@ -31,7 +31,7 @@ type options struct {
 }
 
 // WithExec replaces how the go command is run. The default runs it with
-// exec.CommandContext, killing it when ctx is done. Tests use it to see the command.
+// command.CombinedOutput, killing it when ctx is done. Tests use it to see the command.
 func WithExec(e Exec) Option {
 	return func(o *options) { o.exec = e }
 }

@@ -13,7 +13,14 @@ import (
 // "dist"). It fails t on error.
 func CopyTree(t testing.TB, src, dst string, skip ...string) {
 	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+	if err := CopyFiles(src, dst, skip...); err != nil {
+		t.Fatalf("copying %s to %s: %v", src, dst, err)
+	}
+}
+
+// CopyFiles is CopyTree for a caller without a testing.TB (the benchmark harness).
+func CopyFiles(src, dst string, skip ...string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -40,7 +47,4 @@ func CopyTree(t testing.TB, src, dst string, skip ...string) {
 		}
 		return os.WriteFile(filepath.Join(dst, rel), b, info.Mode().Perm())
 	})
-	if err != nil {
-		t.Fatalf("copying %s to %s: %v", src, dst, err)
-	}
 }
