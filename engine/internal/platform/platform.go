@@ -68,7 +68,7 @@ func ParseList(fields []string) ([]Platform, error) {
 			return nil, err
 		}
 		if seen[p] {
-			return nil, fmt.Errorf("platform %s is listed twice in %s: list each platform once", p, strings.Join(fields, ","))
+			return nil, fmt.Errorf("platform %s is listed twice in %q: list each platform once", p, strings.Join(fields, ","))
 		}
 		seen[p] = true
 		out = append(out, p)
