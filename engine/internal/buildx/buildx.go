@@ -460,13 +460,7 @@ func checkSecretEnv(secrets []Secret, env []string) error {
 		if s.Env == "" {
 			continue
 		}
-		found := false
-		for _, kv := range env {
-			if k, _, _ := strings.Cut(kv, "="); k == s.Env {
-				found = true
-			}
-		}
-		if !found {
+		if _, found := command.LookupEnv(env, s.Env); !found {
 			return fmt.Errorf("secret %q reads $%s, which is not set: export %s", s.ID, s.Env, s.Env)
 		}
 	}

@@ -119,3 +119,15 @@ func TestTail(t *testing.T) {
 		t.Errorf("kept a line of %d bytes, want it capped at %d", got, maxLineLen)
 	}
 }
+
+func TestLookupEnv(t *testing.T) {
+	env := []string{"A=1", "AB=2", "A=3", "EMPTY="}
+	for _, tc := range []struct {
+		name, want string
+		ok         bool
+	}{{"A", "3", true}, {"AB", "2", true}, {"EMPTY", "", true}, {"B", "", false}} {
+		if got, ok := LookupEnv(env, tc.name); got != tc.want || ok != tc.ok {
+			t.Errorf("LookupEnv(%s) = %q, %v; want %q, %v", tc.name, got, ok, tc.want, tc.ok)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/mageship/mageship/engine/internal/buildx"
+	"github.com/mageship/mageship/engine/internal/command"
 	"github.com/mageship/mageship/engine/internal/platform"
 )
 
@@ -108,10 +109,11 @@ func checkBuilder(ctx context.Context, o options, n Need, buildxOK, containerdSt
 	if b.MultiPlatform(n.Platforms, containerdStore) != "" {
 		c.Detail = fmt.Sprintf("%s: the docker driver cannot produce a multi-platform image for %s", desc, platform.Strings(n.Platforms))
 		c.Fix = dockerDriverFix
+		fromEnv, _ := command.LookupEnv(n.Env, "BUILDX_BUILDER")
 		switch {
 		case n.Builder != "":
 			c.Fix += fmt.Sprintf(", then use the new builder instead of %s", n.Builder)
-		case envValue(n.Env, "BUILDX_BUILDER") != "":
+		case fromEnv != "":
 			c.Fix += ", then unset BUILDX_BUILDER or set it to the new builder's name"
 		}
 		return c
@@ -329,15 +331,4 @@ func loopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// envValue is the value of name in env (the last setting wins).
-func envValue(env []string, name string) string {
-	v := ""
-	for _, kv := range env {
-		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
-			v = val
-		}
-	}
-	return v
 }

@@ -76,7 +76,7 @@ func explain(c Command, output string, runErr error) error {
 	if d, err := name.NewDigest(c.Ref, name.WeakValidation); err == nil {
 		host = d.Context().RegistryStr()
 	}
-	password, hasPassword := lookupEnv(c.Env, PasswordEnv)
+	password, hasPassword := command.LookupEnv(c.Env, PasswordEnv)
 	var code int
 	var xerr *exec.ExitError
 	if errors.As(runErr, &xerr) {
@@ -145,7 +145,7 @@ func lookPath(bin string, env []string) (string, error) {
 		}
 		return bin, nil
 	}
-	path, ok := lookupEnv(env, "PATH")
+	path, ok := command.LookupEnv(env, "PATH")
 	if !ok {
 		path = os.Getenv("PATH")
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/mageship/mageship/engine/internal/command"
 )
 
 // CosignModule is what to go install when cosign is missing: the version the test rig
@@ -113,16 +115,6 @@ func IsFileKey(key string) bool {
 }
 
 func hasEnv(env []string, k string) bool {
-	_, ok := lookupEnv(env, k)
+	_, ok := command.LookupEnv(env, k)
 	return ok
-}
-
-// lookupEnv finds k in env, the last setting winning as in exec.Cmd.
-func lookupEnv(env []string, k string) (string, bool) {
-	for i := len(env) - 1; i >= 0; i-- {
-		if v, ok := strings.CutPrefix(env[i], k+"="); ok {
-			return v, true
-		}
-	}
-	return "", false
 }
