@@ -46,7 +46,9 @@ const defaultWaitDelay = 5 * time.Second
 
 // Error is a command that failed to start or exited non-zero.
 type Error struct {
-	Cmd Cmd
+	// Cmd is the command line (Cmd.String) and Dir its directory. The environment is
+	// not kept: it may hold secrets (COSIGN_PASSWORD), and an error gets printed.
+	Cmd, Dir string
 	// Err is what os/exec said: an *exec.ExitError, or why the program did not
 	// start (exec.ErrNotFound ...). When ctx was done, it is what killing it left;
 	// callers that want to say "interrupted" check ctx themselves.
@@ -59,9 +61,9 @@ type Error struct {
 // Error reads "running NAME ARGS [in DIR]: ERR" and, when the program printed
 // anything, a colon and its last lines on the lines below.
 func (e *Error) Error() string {
-	s := "running " + e.Cmd.String()
-	if e.Cmd.Dir != "" {
-		s += " in " + e.Cmd.Dir
+	s := "running " + e.Cmd
+	if e.Dir != "" {
+		s += " in " + e.Dir
 	}
 	s += ": " + e.Err.Error()
 	if e.Output != "" {
@@ -115,7 +117,7 @@ func run(ctx context.Context, c Cmd, stdout, stderr io.Writer, tail *Tail) error
 		cmd.WaitDelay = defaultWaitDelay
 	}
 	if err := cmd.Run(); err != nil {
-		return &Error{Cmd: c, Err: err, Output: tail.String()}
+		return &Error{Cmd: c.String(), Dir: c.Dir, Err: err, Output: tail.String()}
 	}
 	return nil
 }
