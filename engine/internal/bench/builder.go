@@ -79,7 +79,8 @@ func startFreshBuilder(ctx context.Context, r *runner, c Config, name, log strin
 		return b, nil, err
 	}
 	fmt.Fprintf(lf, "$ %s\n", dc)
-	// Not tied to ctx: stop ends it gracefully, also after an interrupt.
+	// Not tied to ctx, and not run to completion: command.Run does not fit a daemon
+	// that outlives this call. stop ends it gracefully, also after an interrupt.
 	cmd := exec.Command(dc.Name, dc.Args...)
 	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dc.Dir, dc.Env, lf, lf
 	if err := cmd.Start(); err != nil {

@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/mageship/mageship/engine/internal/platform"
+
+	"github.com/mageship/mageship/engine/internal/command"
 )
 
 // The environment variables ConfigFromEnv reads.
@@ -89,7 +90,7 @@ func ConfigFromEnv(ctx context.Context) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	out, err := exec.CommandContext(ctx, filepath.Join(root, "scripts", "rig"), "env").Output()
+	out, err := command.Output(ctx, command.Cmd{Name: filepath.Join(root, "scripts", "rig"), Args: []string{"env"}, Env: os.Environ()})
 	if err != nil {
 		return Config{}, fmt.Errorf("reading the rig's settings (scripts/rig env): %w", err)
 	}

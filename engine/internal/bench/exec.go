@@ -1,16 +1,16 @@
 package bench
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mageship/mageship/engine/internal/command"
 )
 
 // runner runs computed commands. Each command's output (stdout and stderr) goes to
@@ -33,21 +33,15 @@ func (r *runner) run(ctx context.Context, c Cmd, log string) (string, error) {
 	}
 	defer f.Close()
 	fmt.Fprintf(f, "$ %s\n# in %s\n", c, c.Dir)
-	var stdout bytes.Buffer
-	cmd := exec.CommandContext(ctx, c.Name, c.Args...)
-	cmd.Dir = c.Dir
-	cmd.Env = c.Env
-	cmd.Stdout = io.MultiWriter(f, &stdout)
-	cmd.Stderr = f
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 10 * time.Second
-	if err := cmd.Run(); err != nil {
+	out, err := command.Output(ctx, command.Cmd{Name: c.Name, Args: c.Args, Env: c.Env, Dir: c.Dir,
+		Stdout: f, Stderr: f, Interrupt: true, WaitDelay: 10 * time.Second})
+	if err != nil {
 		if ctx.Err() != nil {
 			return "", fmt.Errorf("running %s: %w", c, context.Cause(ctx))
 		}
-		return "", fmt.Errorf("running %s in %s: %v; its output is in %s, ending:\n%s", c, c.Dir, err, path, tailFile(path, 40))
+		return "", fmt.Errorf("running %s in %s: %v; its output is in %s, ending:\n%s", c, c.Dir, errors.Unwrap(err), path, tailFile(path, 40))
 	}
-	return stdout.String(), nil
+	return string(out), nil
 }
 
 // parallel runs every command at once; the first failure stops the others and is

@@ -12,6 +12,8 @@ import (
 
 	"github.com/mageship/mageship/engine/internal/imagefs"
 	"github.com/mageship/mageship/engine/internal/platform"
+
+	"github.com/mageship/mageship/engine/internal/command"
 )
 
 // Run measures every contender on every service c selects, writes results.json and
@@ -298,7 +300,8 @@ func setUpNaive(ctx context.Context, r *runner, c Config, svc service, dir, nd s
 		name: "naive", dir: nd, buildKit: true,
 		what: fmt.Sprintf("one-stage Dockerfile (FROM the builder image, COPY . ., go build), docker buildx build --load for %s on the same builder", host),
 		build: func(ctx context.Context, env []string, log string) error {
-			nb := naiveBuild{Builder: c.Builder, Dockerfile: dockerfile, Context: nd, Tag: tag, Platform: host, Proxy: envValue(env, "GOPROXY")}
+			proxy, _ := command.LookupEnv(env, "GOPROXY")
+			nb := naiveBuild{Builder: c.Builder, Dockerfile: dockerfile, Context: nd, Tag: tag, Platform: host, Proxy: proxy}
 			_, err := r.run(ctx, nb.Cmd(env), log)
 			return err
 		},
@@ -464,15 +467,4 @@ func lastRef(stdout string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no image reference (repository@sha256:...) on its standard output: %q", stdout)
-}
-
-// envValue is the value of the last NAME= in env.
-func envValue(env []string, name string) string {
-	v := ""
-	for _, kv := range env {
-		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
-			v = val
-		}
-	}
-	return v
 }

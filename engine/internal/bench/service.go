@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 // service is one service the bench builds: a git repository, tagged v0.1.0, that
@@ -230,33 +232,10 @@ func (s service) change(ctx context.Context, r *runner, dir, mark, tag string, b
 // copyTree copies the regular files of src into dst, skipping dist/ and, unless
 // withGit, .git/.
 func copyTree(src, dst string, withGit bool) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if rel == "dist" || (rel == ".git" && !withGit) {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, info.Mode().Perm())
-	})
+	if withGit {
+		return testfix.CopyFiles(src, dst, "dist")
+	}
+	return testfix.CopyFiles(src, dst, "dist", ".git")
 }
 
 // removeAll removes dir, making read-only directories (a module cache's) writable first.

@@ -1,47 +1,19 @@
 package binary
 
 import (
-	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
-
-const emptyMain = "package main\n\nfunc main() {}\n"
-
-const cgoMain = `package main
-
-// int two(void) { return 2; }
-import "C"
-
-func main() { println(C.two()) }
-`
-
-// build compiles src as a one-file main package with the go command and env, and returns the binary's path.
-func build(t *testing.T, src string, env ...string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.CommandContext(t.Context(), "go", "build", "-trimpath", "-o", "prog", "main.go")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %v: %v\n%s", env, err, out)
-	}
-	return filepath.Join(dir, "prog")
-}
 
 func TestStaticBinaries(t *testing.T) {
 	for _, arch := range []string{"amd64", "arm64"} {
 		t.Run(arch, func(t *testing.T) {
-			path := build(t, emptyMain, "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
+			path := testfix.WriteExecutable(t, "prog", testfix.StaticBinary(t, arch))
 			if err := CheckStaticFile(path); err != nil {
 				t.Errorf("CheckStaticFile: %v", err)
 			}
@@ -66,17 +38,7 @@ func TestStaticBinaries(t *testing.T) {
 }
 
 func TestCgoBinaryIsDynamic(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("a cgo build makes an ELF binary only on a linux host")
-	}
-	cc := "gcc"
-	if out, err := exec.Command("go", "env", "CC").Output(); err == nil && len(bytes.TrimSpace(out)) > 0 {
-		cc = string(bytes.TrimSpace(out))
-	}
-	if _, err := exec.LookPath(cc); err != nil {
-		t.Skipf("no C compiler (%s) for a cgo build: %v", cc, err)
-	}
-	path := build(t, cgoMain, "CGO_ENABLED=1")
+	path := testfix.WriteExecutable(t, "prog", testfix.CgoBinary(t))
 	err := CheckStaticFile(path)
 	if err == nil {
 		t.Fatal("CheckStaticFile of a cgo binary: no error")

@@ -1,7 +1,6 @@
 package buildx
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,9 +14,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/mageship/mageship/engine/internal/command"
 	"github.com/mageship/mageship/engine/internal/platform"
 )
 
@@ -34,22 +33,20 @@ type Build struct {
 	// Target is the stage passed to --target. Empty builds the last stage.
 	Target string
 	// Platforms are passed as one --platform a,b. Empty leaves the builder's default.
+	// Each is listed once: config.Resolve, where they come from, refuses duplicates.
 	Platforms []platform.Platform
-	// Tags are passed as --tag each, in order. Push needs at least one; PushByDigest
-	// and OutputNone take none.
+	// Tags are passed as --tag each, in order. OutputPushByDigest takes none.
 	Tags []string
 	// BuildArgs are passed as --build-arg KEY=VALUE, sorted by key. They end up in
 	// the image history and provenance: pass credentials as Secrets instead.
 	BuildArgs map[string]string
-	// Labels are passed as --label KEY=VALUE, sorted by key.
-	Labels map[string]string
 	// Contexts are extra named build contexts, passed as --build-context NAME=PATH,
 	// sorted by name; a Dockerfile reads them with COPY --from=NAME.
 	Contexts map[string]string
 	// Secrets are passed as --secret id=ID,src=PATH or id=ID,env=VAR: the command
 	// line names where a secret is, never its value.
 	Secrets []Secret
-	// Output says where the result goes. The zero value, OutputNone, only builds.
+	// Output says where the result goes. Required: the zero value is refused.
 	Output Output
 	// MetadataFile is passed as --metadata-file. Required: Run reads the digests
 	// from it. Run creates its directory and removes a stale file first.
@@ -75,12 +72,6 @@ type Build struct {
 	RewriteTimestamp bool
 	// Progress is passed as --progress. Empty means "plain".
 	Progress string
-	// NoCache passes --no-cache.
-	NoCache bool
-	// Env holds KEY=VALUE pairs added to the inherited environment of the docker
-	// process, e.g. SOURCE_DATE_EPOCH=1700000000 or the variables that Secrets
-	// with Env read. Set the builder with Builder, not BUILDX_BUILDER here.
-	Env []string
 }
 
 // Secret is one build secret, mounted in the Dockerfile with
@@ -98,14 +89,9 @@ type Secret struct {
 type OutputKind int
 
 const (
-	// OutputNone builds only: the result stays in the builder's cache
-	// (--output type=cacheonly). It is the zero value.
-	OutputNone OutputKind = iota
 	// OutputLoad loads a single-platform image into the local Docker engine (--load).
-	OutputLoad
-	// OutputPush pushes the image, or the index for several platforms, under
-	// every tag (--output type=image,push=true).
-	OutputPush
+	// The zero OutputKind is none of these, and Args refuses it.
+	OutputLoad OutputKind = iota + 1
 	// OutputPushByDigest pushes to Output.Repository without any tag
 	// (--output type=image,name=REPO,push-by-digest=true,name-canonical=true,push=true):
 	// platform images are pushed by digest before any tag moves.
@@ -115,12 +101,8 @@ const (
 // String names the kind the way errors mention it.
 func (k OutputKind) String() string {
 	switch k {
-	case OutputNone:
-		return "none"
 	case OutputLoad:
 		return "load"
-	case OutputPush:
-		return "push"
 	case OutputPushByDigest:
 		return "push-by-digest"
 	}
@@ -169,9 +151,6 @@ func (b Build) Args() ([]string, error) {
 	for _, k := range sortedKeys(b.BuildArgs) {
 		args = append(args, "--build-arg", k+"="+b.BuildArgs[k])
 	}
-	for _, k := range sortedKeys(b.Labels) {
-		args = append(args, "--label", k+"="+b.Labels[k])
-	}
 	for _, k := range sortedKeys(b.Contexts) {
 		args = append(args, "--build-context", k+"="+b.Contexts[k])
 	}
@@ -188,9 +167,6 @@ func (b Build) Args() ([]string, error) {
 	for _, c := range b.CacheTo {
 		args = append(args, "--cache-to", c)
 	}
-	if b.NoCache {
-		args = append(args, "--no-cache")
-	}
 	if b.Provenance {
 		args = append(args, "--provenance=mode=max")
 	} else {
@@ -205,28 +181,17 @@ func (b Build) Args() ([]string, error) {
 		}
 	}
 	switch b.Output.Kind {
-	case OutputNone:
-		args = append(args, "--output", "type=cacheonly")
 	case OutputLoad:
 		if rewrite == "" {
 			args = append(args, "--load")
 		} else {
 			args = append(args, "--output", "type=docker"+rewrite)
 		}
-	case OutputPush:
-		args = append(args, "--output", "type=image,push=true"+rewrite)
 	case OutputPushByDigest:
 		args = append(args, "--output", "type=image,name="+b.Output.Repository+",push-by-digest=true,name-canonical=true,push=true"+rewrite)
 	}
 	args = append(args, "--metadata-file", b.MetadataFile, b.Context)
 	return args, nil
-}
-
-// Environ returns the environment of the docker process: base (Run's WithEnv, so
-// BUILDX_BUILDER, DOCKER_HOST and DOCKER_CONFIG pass through untouched) followed by
-// b.Env, whose values win.
-func (b Build) Environ(base []string) []string {
-	return append(slices.Clip(base), b.Env...)
 }
 
 // validate is the one place that checks a Build.
@@ -246,15 +211,10 @@ func (b Build) validate() error {
 	if b.Progress != "" && !slices.Contains(progressModes, b.Progress) {
 		return fmt.Errorf("unknown buildx progress mode %q: use one of %s", b.Progress, strings.Join(progressModes, ", "))
 	}
-	seen := map[platform.Platform]bool{}
 	for _, p := range b.Platforms {
 		if p.OS == "" || p.Arch == "" {
 			return fmt.Errorf("platform %q has no OS or architecture: build it with platform.Parse", p.String())
 		}
-		if seen[p] {
-			return fmt.Errorf("platform %s is listed twice: list each platform once", p)
-		}
-		seen[p] = true
 	}
 	for _, t := range b.Tags {
 		if t == "" || strings.ContainsAny(t, ", \t\n") {
@@ -262,9 +222,6 @@ func (b Build) validate() error {
 		}
 	}
 	if err := checkKeys("build arg", b.BuildArgs); err != nil {
-		return err
-	}
-	if err := checkKeys("label", b.Labels); err != nil {
 		return err
 	}
 	if err := checkKeys("build context", b.Contexts); err != nil {
@@ -285,15 +242,6 @@ func (b Build) validate() error {
 			return errors.New("empty cache source or destination: remove it, or write it as type=registry,ref=REPO:TAG")
 		}
 	}
-	for _, kv := range b.Env {
-		k, _, ok := strings.Cut(kv, "=")
-		if !ok || !envKey.MatchString(k) {
-			return fmt.Errorf("invalid environment entry %q in Build.Env: write it as KEY=VALUE", kv)
-		}
-		if k == "BUILDX_BUILDER" {
-			return errors.New("BUILDX_BUILDER in Build.Env: set Build.Builder instead")
-		}
-	}
 	return b.Output.validate(b.Platforms, b.Tags)
 }
 
@@ -302,17 +250,11 @@ func (o Output) validate(platforms []platform.Platform, tags []string) error {
 		return fmt.Errorf("output repository %q is set but output is %s: only push-by-digest uses it, name the image with Tags", o.Repository, o.Kind)
 	}
 	switch o.Kind {
-	case OutputNone:
-		if len(tags) > 0 {
-			return fmt.Errorf("%d tags given but output is none, which tags nothing: use Load or Push, or drop the tags", len(tags))
-		}
+	case 0:
+		return errors.New("buildx build needs an output: set Build.Output to OutputLoad or OutputPushByDigest")
 	case OutputLoad:
 		if len(platforms) > 1 {
 			return fmt.Errorf("--load takes one platform; use release to push several (got %s)", platform.Strings(platforms))
-		}
-	case OutputPush:
-		if len(tags) == 0 {
-			return errors.New("push needs at least one tag: set Build.Tags, or use push-by-digest to push without tags")
 		}
 	case OutputPushByDigest:
 		if o.Repository == "" {
@@ -322,10 +264,10 @@ func (o Output) validate(platforms []platform.Platform, tags []string) error {
 			return err
 		}
 		if len(tags) > 0 {
-			return fmt.Errorf("push-by-digest pushes no tags, but %d are given: drop Build.Tags and tag the index afterwards, or use push", len(tags))
+			return fmt.Errorf("push-by-digest pushes no tags, but %d are given: drop Build.Tags and tag the index afterwards", len(tags))
 		}
 	default:
-		return fmt.Errorf("unknown output kind %d: use OutputNone, OutputLoad, OutputPush or OutputPushByDigest", int(o.Kind))
+		return fmt.Errorf("unknown output kind %d: use OutputLoad or OutputPushByDigest", int(o.Kind))
 	}
 	return nil
 }
@@ -396,9 +338,9 @@ type Exec func(ctx context.Context, name string, args, env []string, stdout, std
 // Option changes how Run, Version and Inspect run docker.
 type Option func(*runner)
 
-// WithExec runs docker through e. Default (and when e is nil): a child process
-// started with exec.CommandContext that gets SIGINT when ctx is done, so buildx
-// can cancel its BuildKit session, and SIGKILL 5 seconds later.
+// WithExec runs docker through e. Default (and when e is nil): command.Run, a child
+// process that gets SIGINT when ctx is done, so buildx can cancel its BuildKit
+// session, and SIGKILL 5 seconds later.
 func WithExec(e Exec) Option {
 	return func(r *runner) { r.exec = e }
 }
@@ -452,15 +394,16 @@ func newRunner(opts []Option) runner {
 // its BuildKit session before it is killed.
 const waitDelay = 5 * time.Second
 
-// execDocker is the default Exec: a real child process tied to ctx.
+// execDocker is the default Exec: a real child process tied to ctx, run by
+// command.Run. Its error is the process's own (errors.Unwrap of command's): Run,
+// Version and Inspect word the failure themselves, with the tail they keep through
+// the Exec seam, which fakes write to as well.
 func execDocker(ctx context.Context, name string, args, env []string, stdout, stderr io.Writer) error {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = env
-	cmd.Stdout = stdout
-	cmd.Stderr = stderr
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = waitDelay
-	err := cmd.Run()
+	err := command.Run(ctx, command.Cmd{Name: name, Args: args, Env: env, Stdout: stdout, Stderr: stderr, Interrupt: true, WaitDelay: waitDelay})
+	if err == nil {
+		return nil
+	}
+	err = errors.Unwrap(err)
 	if errors.Is(err, exec.ErrNotFound) {
 		return fmt.Errorf("docker CLI not found on PATH: install Docker and the buildx plugin (%w)", err)
 	}
@@ -468,7 +411,7 @@ func execDocker(ctx context.Context, name string, args, env []string, stdout, st
 }
 
 // stderrLines is how many of the last stderr lines a failed run's error carries.
-const stderrLines = 50
+const stderrLines = command.TailLines
 
 // Run runs `docker buildx build` for b and returns what buildx wrote to
 // b.MetadataFile. Output streams to os.Stdout and os.Stderr unless options say
@@ -480,7 +423,7 @@ func Run(ctx context.Context, b Build, opts ...Option) (Metadata, error) {
 	if err != nil {
 		return Metadata{}, err
 	}
-	env := b.Environ(r.env)
+	env := r.env
 	if err := checkSecretEnv(b.Secrets, env); err != nil {
 		return Metadata{}, err
 	}
@@ -494,7 +437,7 @@ func Run(ctx context.Context, b Build, opts ...Option) (Metadata, error) {
 		return Metadata{}, fmt.Errorf("removing stale buildx metadata file: %w", err)
 	}
 
-	tail := newTail(stderrLines)
+	tail := command.NewTail(stderrLines)
 	err = r.exec(ctx, "docker", args, env, r.stdout, io.MultiWriter(r.stderr, tail))
 	if err != nil {
 		return Metadata{}, runError(ctx, "buildx build of "+b.describe(), err, tail.String())
@@ -504,7 +447,7 @@ func Run(ctx context.Context, b Build, opts ...Option) (Metadata, error) {
 	if err != nil {
 		return Metadata{}, fmt.Errorf("buildx build of %s succeeded but its result is unreadable: %w", b.describe(), err)
 	}
-	if b.Output.Kind != OutputNone && m.Digest == "" {
+	if m.Digest == "" {
 		return m, fmt.Errorf("buildx build of %s wrote no containerimage.digest to %s: check that the builder's driver supports --output %s", b.describe(), b.MetadataFile, b.Output.Kind)
 	}
 	return m, nil
@@ -517,14 +460,8 @@ func checkSecretEnv(secrets []Secret, env []string) error {
 		if s.Env == "" {
 			continue
 		}
-		found := false
-		for _, kv := range env {
-			if k, _, _ := strings.Cut(kv, "="); k == s.Env {
-				found = true
-			}
-		}
-		if !found {
-			return fmt.Errorf("secret %q reads $%s, which is not set: export %s or add it to Build.Env", s.ID, s.Env, s.Env)
+		if _, found := command.LookupEnv(env, s.Env); !found {
+			return fmt.Errorf("secret %q reads $%s, which is not set: export %s", s.ID, s.Env, s.Env)
 		}
 	}
 	return nil
@@ -559,64 +496,4 @@ func missingPlugin(stderr string) bool {
 	return strings.Contains(stderr, "unknown command: docker buildx") ||
 		strings.Contains(stderr, "'buildx' is not a docker command") ||
 		strings.Contains(stderr, "unknown flag") && strings.Contains(stderr, "Usage:  docker [OPTIONS] COMMAND")
-}
-
-// tail is an io.Writer that keeps the last max lines written to it.
-type tail struct {
-	mu    sync.Mutex
-	max   int
-	lines []string
-	part  []byte
-}
-
-// maxLineLen caps each kept line, so one huge line cannot fill the error.
-const maxLineLen = 2000
-
-func newTail(max int) *tail { return &tail{max: max} }
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	n := len(p)
-	for len(p) > 0 {
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			t.part = appendCapped(t.part, p)
-			break
-		}
-		t.part = appendCapped(t.part, p[:i])
-		t.push(string(bytes.TrimRight(t.part, "\r")))
-		t.part = t.part[:0]
-		p = p[i+1:]
-	}
-	return n, nil
-}
-
-func appendCapped(dst, p []byte) []byte {
-	if room := maxLineLen - len(dst); len(p) > room {
-		p = p[:max(room, 0)]
-	}
-	return append(dst, p...)
-}
-
-func (t *tail) push(line string) {
-	t.lines = append(t.lines, line)
-	if len(t.lines) > t.max {
-		t.lines = slices.Delete(t.lines, 0, len(t.lines)-t.max)
-	}
-}
-
-// String returns the kept lines, the unfinished last one included, without
-// trailing blank lines.
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	lines := t.lines
-	if len(t.part) > 0 {
-		lines = append(slices.Clip(lines), string(t.part))
-		if len(lines) > t.max {
-			lines = lines[len(lines)-t.max:]
-		}
-	}
-	return strings.TrimRight(strings.Join(lines, "\n"), "\n \t")
 }

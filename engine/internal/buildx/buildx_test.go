@@ -63,20 +63,14 @@ func TestArgs(t *testing.T) {
 			},
 		},
 		{
-			name: "push_multi_platform",
+			name: "push_by_digest_multi_platform",
 			build: Build{
-				Builder:    "mageship",
-				Context:    ".",
-				Dockerfile: "dist/Dockerfile",
-				Target:     "release",
-				Platforms:  []platform.Platform{amd64, arm64, armv7},
-				Tags:       []string{"ghcr.io/acme/hello:1.4.0", "ghcr.io/acme/hello:latest"},
-				Labels: map[string]string{
-					"org.opencontainers.image.version":  "1.4.0",
-					"org.opencontainers.image.source":   "https://github.com/acme/hello",
-					"org.opencontainers.image.revision": "4f1c2e9",
-				},
-				Output:       Output{Kind: OutputPush},
+				Builder:      "mageship",
+				Context:      ".",
+				Dockerfile:   "dist/Dockerfile",
+				Target:       "release",
+				Platforms:    []platform.Platform{amd64, arm64, armv7},
+				Output:       Output{Kind: OutputPushByDigest, Repository: "ghcr.io/acme/hello"},
 				MetadataFile: "dist/buildx/push.json",
 			},
 		},
@@ -117,7 +111,6 @@ func TestArgs(t *testing.T) {
 				Context:    ".",
 				Dockerfile: "Dockerfile",
 				Platforms:  []platform.Platform{amd64, arm64},
-				Tags:       []string{"ghcr.io/acme/hello:main"},
 				CacheFrom: []string{
 					"type=registry,ref=ghcr.io/acme/hello:buildcache",
 					"type=gha,scope=hello",
@@ -125,7 +118,7 @@ func TestArgs(t *testing.T) {
 				CacheTo: []string{
 					"type=registry,ref=ghcr.io/acme/hello:buildcache,mode=max",
 				},
-				Output:       Output{Kind: OutputPush},
+				Output:       Output{Kind: OutputPushByDigest, Repository: "ghcr.io/acme/hello"},
 				MetadataFile: "dist/buildx/push.json",
 			},
 		},
@@ -135,22 +128,11 @@ func TestArgs(t *testing.T) {
 				Context:      ".",
 				Dockerfile:   "Dockerfile",
 				Platforms:    []platform.Platform{amd64, arm64},
-				Tags:         []string{"ghcr.io/acme/hello:1.4.0"},
 				Provenance:   true,
 				SBOM:         true,
 				Progress:     "rawjson",
-				NoCache:      true,
-				Output:       Output{Kind: OutputPush},
+				Output:       Output{Kind: OutputPushByDigest, Repository: "ghcr.io/acme/hello"},
 				MetadataFile: "dist/buildx/push.json",
-			},
-		},
-		{
-			name: "build_only",
-			build: Build{
-				Context:      ".",
-				Dockerfile:   "Dockerfile",
-				Target:       "test",
-				MetadataFile: "dist/buildx/test.json",
 			},
 		},
 	} {
@@ -171,7 +153,7 @@ func TestArgs(t *testing.T) {
 }
 
 func TestArgsErrors(t *testing.T) {
-	valid := Build{Context: ".", Dockerfile: "Dockerfile", MetadataFile: "m.json"}
+	valid := Build{Context: ".", Dockerfile: "Dockerfile", MetadataFile: "m.json", Output: Output{Kind: OutputLoad}}
 	with := func(f func(*Build)) Build {
 		b := valid
 		f(&b)
@@ -189,7 +171,6 @@ func TestArgsErrors(t *testing.T) {
 		{"no metadata file", with(func(b *Build) { b.MetadataFile = "" }), "needs a metadata file: set Build.MetadataFile"},
 		{"bad progress", with(func(b *Build) { b.Progress = "fancy" }), `unknown buildx progress mode "fancy"`},
 		{"empty platform", with(func(b *Build) { b.Platforms = []platform.Platform{{OS: "linux"}} }), "no OS or architecture"},
-		{"duplicate platform", with(func(b *Build) { b.Platforms = []platform.Platform{arm64, arm64} }), "linux/arm64 is listed twice"},
 		{
 			"load several platforms",
 			with(func(b *Build) {
@@ -198,7 +179,6 @@ func TestArgsErrors(t *testing.T) {
 			}),
 			"--load takes one platform; use release to push several (got linux/amd64,linux/arm64)",
 		},
-		{"push without tags", with(func(b *Build) { b.Output = Output{Kind: OutputPush} }), "push needs at least one tag"},
 		{"push by digest without repository", with(func(b *Build) { b.Output = Output{Kind: OutputPushByDigest} }), "push-by-digest needs a repository name"},
 		{
 			"push by digest with tags",
@@ -235,23 +215,20 @@ func TestArgsErrors(t *testing.T) {
 		{
 			"repository without push by digest",
 			with(func(b *Build) {
-				b.Output = Output{Kind: OutputPush, Repository: "ghcr.io/acme/hello"}
+				b.Output = Output{Kind: OutputLoad, Repository: "ghcr.io/acme/hello"}
 				b.Tags = []string{"ghcr.io/acme/hello:1"}
 			}),
 			"only push-by-digest uses it",
 		},
-		{"tags with no output", with(func(b *Build) { b.Tags = []string{"hello:dev"} }), "output is none, which tags nothing"},
+		{"no output", with(func(b *Build) { b.Output = Output{} }), "needs an output: set Build.Output"},
 		{"unknown output", with(func(b *Build) { b.Output = Output{Kind: OutputKind(9)} }), "unknown output kind 9"},
 		{
 			"tag with comma",
-			with(func(b *Build) {
-				b.Output = Output{Kind: OutputPush}
-				b.Tags = []string{"a:1,b:2"}
-			}),
+			with(func(b *Build) { b.Tags = []string{"a:1,b:2"} }),
 			`invalid tag "a:1,b:2"`,
 		},
 		{"empty build arg name", with(func(b *Build) { b.BuildArgs = map[string]string{"": "x"} }), `invalid build arg name ""`},
-		{"label name with =", with(func(b *Build) { b.Labels = map[string]string{"a=b": "x"} }), `invalid label name "a=b"`},
+		{"build context name with =", with(func(b *Build) { b.Contexts = map[string]string{"a=b": "x"} }), `invalid build context name "a=b"`},
 		{"secret without id", with(func(b *Build) { b.Secrets = []Secret{{Src: "f"}} }), "secret has no id"},
 		{"secret with src and env", with(func(b *Build) { b.Secrets = []Secret{{ID: "s", Src: "f", Env: "E"}} }), `secret "s" needs exactly one of Src`},
 		{"secret with neither", with(func(b *Build) { b.Secrets = []Secret{{ID: "s"}} }), `secret "s" needs exactly one of Src`},
@@ -259,8 +236,6 @@ func TestArgsErrors(t *testing.T) {
 		{"secret bad env", with(func(b *Build) { b.Secrets = []Secret{{ID: "s", Env: "NOT-A-VAR"}} }), "not a valid variable name"},
 		{"duplicate secret", with(func(b *Build) { b.Secrets = []Secret{{ID: "s", Src: "f"}, {ID: "s", Env: "E"}} }), `secret id "s" is listed twice`},
 		{"empty cache", with(func(b *Build) { b.CacheTo = []string{" "} }), "empty cache source or destination"},
-		{"bad env", with(func(b *Build) { b.Env = []string{"NOEQUALS"} }), `invalid environment entry "NOEQUALS"`},
-		{"builder in env", with(func(b *Build) { b.Env = []string{"BUILDX_BUILDER=x"} }), "set Build.Builder instead"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args, err := tc.build.Args()
@@ -274,19 +249,6 @@ func TestArgsErrors(t *testing.T) {
 				t.Errorf("Args() error %q is not one line", err)
 			}
 		})
-	}
-}
-
-func TestEnviron(t *testing.T) {
-	base := []string{"PATH=/usr/bin", "BUILDX_BUILDER=ci", "SOURCE_DATE_EPOCH=1"}
-	b := Build{Env: []string{"SOURCE_DATE_EPOCH=1700000000", "GOPROXY_TOKEN=t"}}
-	got := b.Environ(base)
-	want := []string{"PATH=/usr/bin", "BUILDX_BUILDER=ci", "SOURCE_DATE_EPOCH=1", "SOURCE_DATE_EPOCH=1700000000", "GOPROXY_TOKEN=t"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Environ mismatch (-want +got):\n%s", diff)
-	}
-	if len(base) != 3 || base[2] != "SOURCE_DATE_EPOCH=1" {
-		t.Errorf("Environ changed its base: %q", base)
 	}
 }
 
@@ -323,10 +285,8 @@ func pushBuild(t *testing.T) Build {
 		Context:      ".",
 		Dockerfile:   "Dockerfile",
 		Platforms:    []platform.Platform{amd64, arm64},
-		Tags:         []string{"ghcr.io/acme/hello:1.4.0", "ghcr.io/acme/hello:latest"},
-		Output:       Output{Kind: OutputPush},
+		Output:       Output{Kind: OutputPushByDigest, Repository: "ghcr.io/acme/hello"},
 		MetadataFile: filepath.Join(t.TempDir(), "out", "metadata.json"),
-		Env:          []string{"SOURCE_DATE_EPOCH=1700000000"},
 	}
 }
 
@@ -356,8 +316,13 @@ func TestRun(t *testing.T) {
 	if !slices.Contains(env, "BUILDX_BUILDER=from-env") {
 		t.Errorf("BUILDX_BUILDER did not pass through: env has %d entries", len(env))
 	}
-	if env[len(env)-1] != "SOURCE_DATE_EPOCH=1700000000" {
-		t.Errorf("Build.Env not appended last: %q", env[len(env)-1])
+	env2 := []string{"PATH=/usr/bin", "SOURCE_DATE_EPOCH=1700000000"}
+	calls = nil
+	if _, err := Run(t.Context(), b, WithExec(fakeExec(&calls, "", "metadata_push_index.json", nil)), WithEnv(env2), WithStderr(io.Discard)); err != nil {
+		t.Fatalf("Run WithEnv: %v", err)
+	}
+	if diff := cmp.Diff(env2, calls[0].env); diff != "" {
+		t.Errorf("WithEnv is not the process's environment (-want +got):\n%s", diff)
 	}
 	if !strings.Contains(stderr.String(), "load build definition") {
 		t.Errorf("stderr not streamed to WithStderr writer: %q", stderr.String())
@@ -383,11 +348,6 @@ func TestRunNoDigest(t *testing.T) {
 	_, err := Run(t.Context(), b, WithExec(fakeExec(&calls, "", "metadata_cacheonly.json", nil)), WithStderr(io.Discard))
 	if err == nil || !strings.Contains(err.Error(), "wrote no containerimage.digest") {
 		t.Fatalf("err = %v, want one about the missing digest", err)
-	}
-	b.Output, b.Tags = Output{}, nil
-	m, err := Run(t.Context(), b, WithExec(fakeExec(&calls, "", "metadata_cacheonly.json", nil)), WithStderr(io.Discard))
-	if err != nil || m.BuildRef == "" {
-		t.Fatalf("build-only Run = %+v, %v; want the build ref and no error", m, err)
 	}
 }
 
@@ -444,9 +404,8 @@ func TestRunMissingSecretEnv(t *testing.T) {
 	if len(calls) != 0 {
 		t.Errorf("docker ran although a secret is missing")
 	}
-	b.Env = append(b.Env, "MAGESHIP_TEST_UNSET_TOKEN=t")
-	if _, err := Run(t.Context(), b, WithExec(fakeExec(&calls, "", "metadata_push_index.json", nil))); err != nil {
-		t.Errorf("Run with the secret in Build.Env: %v", err)
+	if _, err := Run(t.Context(), b, WithExec(fakeExec(&calls, "", "metadata_push_index.json", nil)), WithEnv([]string{"MAGESHIP_TEST_UNSET_TOKEN=t"})); err != nil {
+		t.Errorf("Run with the secret's variable in WithEnv: %v", err)
 	}
 }
 
@@ -553,20 +512,5 @@ func TestRunDockerNotFound(t *testing.T) {
 	}
 	if !errors.Is(err, exec.ErrNotFound) {
 		t.Errorf("err does not wrap exec.ErrNotFound: %v", err)
-	}
-}
-
-func TestTail(t *testing.T) {
-	tl := newTail(3)
-	for _, chunk := range []string{"one\ntw", "o\r\nthree\n", "four\nfi", "ve"} {
-		tl.Write([]byte(chunk))
-	}
-	if got, want := tl.String(), "three\nfour\nfive"; got != want {
-		t.Errorf("tail = %q, want %q", got, want)
-	}
-	long := newTail(2)
-	long.Write([]byte(strings.Repeat("x", 3*maxLineLen) + "\n"))
-	if got := len(long.String()); got != maxLineLen {
-		t.Errorf("kept a line of %d bytes, want it capped at %d", got, maxLineLen)
 	}
 }

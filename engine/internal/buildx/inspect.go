@@ -8,6 +8,9 @@ import (
 	"regexp"
 	"strings"
 
+	"golang.org/x/mod/semver"
+
+	"github.com/mageship/mageship/engine/internal/command"
 	"github.com/mageship/mageship/engine/internal/platform"
 )
 
@@ -16,7 +19,7 @@ import (
 func Version(ctx context.Context, opts ...Option) (string, error) {
 	r := newRunner(opts)
 	var stdout bytes.Buffer
-	tail := newTail(stderrLines)
+	tail := command.NewTail(stderrLines)
 	if err := r.exec(ctx, "docker", []string{"buildx", "version"}, r.env, &stdout, tail); err != nil {
 		return "", runError(ctx, "reading the buildx version", err, tail.String())
 	}
@@ -133,6 +136,23 @@ func (b Builder) MultiPlatform(plats []platform.Platform, containerdStore bool) 
 	return "the docker driver builds one platform at a time into the engine's classic image store"
 }
 
+// Attestations says why b cannot produce provenance and SBOM attestations, or ""
+// when it can: BuildKit gained them in v0.11, and the docker driver's classic image
+// store cannot hold them. A node whose version is unknown (a source build) is given
+// the benefit of the doubt.
+func (b Builder) Attestations() string {
+	if b.Driver == "docker" {
+		return "the docker driver"
+	}
+	for _, n := range b.Nodes {
+		v := n.BuildKitVersion
+		if semver.IsValid(v) && semver.Compare(v, "v0.0.1") > 0 && semver.Compare(v, "v0.11.0") < 0 {
+			return "node " + n.Name + " runs BuildKit " + v
+		}
+	}
+	return ""
+}
+
 // BuilderNotFoundError is returned when buildx has no builder of that name.
 type BuilderNotFoundError struct {
 	Name string
@@ -179,7 +199,7 @@ func Inspect(ctx context.Context, builder string, opts ...Option) (Builder, erro
 		what = fmt.Sprintf("inspecting buildx builder %q", builder)
 	}
 	var stdout bytes.Buffer
-	tail := newTail(stderrLines)
+	tail := command.NewTail(stderrLines)
 	if err := r.exec(ctx, "docker", inspectArgs(builder), r.env, &stdout, tail); err != nil {
 		if name, ok := missingBuilder(tail.String()); ok && ctx.Err() == nil {
 			return Builder{}, &BuilderNotFoundError{Name: name, Err: err}

@@ -311,3 +311,19 @@ func TestVersion(t *testing.T) {
 		t.Errorf("args mismatch (-want +got):\n%s", diff)
 	}
 }
+
+func TestAttestations(t *testing.T) {
+	for _, tc := range []struct {
+		b    Builder
+		want string
+	}{
+		{Builder{Name: "default", Driver: "docker"}, "the docker driver"},
+		{Builder{Name: "old", Driver: "docker-container", Nodes: []Node{{Name: "old0", BuildKitVersion: "v0.10.6"}}}, "node old0 runs BuildKit v0.10.6"},
+		{Builder{Name: "new", Driver: "docker-container", Nodes: []Node{{Name: "new0", BuildKitVersion: "v0.34.2"}}}, ""},
+		{Builder{Name: "src", Driver: "remote", Nodes: []Node{{Name: "src0", BuildKitVersion: "v0.0.0+unknown"}}}, ""},
+	} {
+		if got := tc.b.Attestations(); got != tc.want {
+			t.Errorf("%s.Attestations() = %q, want %q", tc.b.Name, got, tc.want)
+		}
+	}
+}

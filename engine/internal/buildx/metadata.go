@@ -11,7 +11,7 @@ import (
 )
 
 // Metadata is what buildx writes to --metadata-file after a build. Fields the
-// build did not produce are empty: an OutputNone build has only BuildRef.
+// build did not produce are empty: a build that exported no image has only BuildRef.
 type Metadata struct {
 	// Digest is the digest of what was exported: the image manifest for one
 	// platform, the index for several (containerimage.digest).

@@ -21,14 +21,18 @@ import (
 const (
 	DefaultDebugImage      = "alpine:3.22"
 	DefaultDistrolessImage = "gcr.io/distroless/static-debian12:nonroot"
-	DefaultPlatforms       = "linux/amd64,linux/arm64"
 	DefaultVersionVar      = "main.version"
 	DefaultUser            = "65534:65534"
 	// Distroless, as an Image.Runtime, names the distroless static base (DistrolessImage).
 	Distroless = "distroless"
-	// Scratch, as an Image.Runtime, names the empty base.
+	// Scratch, as an Image.Runtime or RuntimeImage, names the empty base (FROM scratch);
+	// it is the one definition, which the dockerfile package renders from.
 	Scratch = "scratch"
 )
+
+// DefaultPlatforms are the release platforms when neither MAGESHIP_PLATFORMS nor
+// Config.Platforms names any.
+var DefaultPlatforms = []platform.Platform{{OS: "linux", Arch: "amd64"}, {OS: "linux", Arch: "arm64"}}
 
 // Environment variables that override the configuration.
 const (
@@ -148,16 +152,18 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 		r.Builder = "" // buildx reads BUILDX_BUILDER itself
 	}
 
-	plat := strings.Join(c.Platforms, ",")
-	if v := getenv(EnvPlatforms); v != "" {
-		plat = v
-	}
-	if plat == "" {
-		plat = DefaultPlatforms
-	}
+	// The platforms are parsed here, once; everything below takes r.Platforms as it
+	// is, and only buildx.Build.Args formats them again, for --platform.
 	var err error
-	if r.Platforms, err = platform.ParseList(plat); err != nil {
-		return Resolved{}, fmt.Errorf("%w (from %s or Config.Platforms)", err, EnvPlatforms)
+	r.Platforms = slices.Clone(DefaultPlatforms)
+	fields := c.Platforms
+	if v := getenv(EnvPlatforms); v != "" {
+		fields = strings.Split(v, ",")
+	}
+	if len(fields) > 0 {
+		if r.Platforms, err = platform.ParseList(fields); err != nil {
+			return Resolved{}, fmt.Errorf("%w (from %s or Config.Platforms)", err, EnvPlatforms)
+		}
 	}
 
 	switch r.Build = pick(getenv(EnvBuild), c.Build, BuildHost); r.Build {

@@ -130,6 +130,9 @@ func TestResolveErrors(t *testing.T) {
 		want string
 	}{
 		{"invalid platform", hello, Config{}, env(EnvPlatforms, "linux/amd64,arm64"), "invalid platform \"arm64\""},
+		{"platform twice in code", hello, Config{Platforms: []string{"linux/arm64", "linux/arm64"}}, env(), `platform linux/arm64 is listed twice in "linux/arm64,linux/arm64"`},
+		{"platform twice in env", hello, Config{}, env(EnvPlatforms, "linux/amd64, linux/amd64"), "platform linux/amd64 is listed twice"},
+		{"no platform in env", hello, Config{}, env(EnvPlatforms, " , "), "no platform in"},
 		{"uppercase repository", hello, Config{Images: []Image{{Name: "ghcr.io/Acme/hello"}}}, env(), "invalid image repository \"ghcr.io/Acme/hello\""},
 		{"ambiguous main", two, Config{}, env(), "several main packages (./cmd/a, ./cmd/b)"},
 		{"missing main", none, Config{}, env(), "no main package in /src/hello"},

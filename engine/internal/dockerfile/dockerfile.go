@@ -8,10 +8,9 @@ import (
 	"regexp"
 	"strings"
 	"text/template"
-)
 
-// Scratch is the RuntimeImage value for an empty base.
-const Scratch = "scratch"
+	"github.com/mageship/mageship/engine/internal/config"
+)
 
 // Data is what the template is rendered from: one binary, one image.
 type Data struct {
@@ -171,7 +170,7 @@ func (d Data) fields() map[string]any {
 		"BuilderImage": d.BuilderImage,
 		"RuntimeImage": d.RuntimeImage,
 		"DebugImage":   d.DebugImage,
-		"Scratch":      d.RuntimeImage == Scratch,
+		"Scratch":      d.RuntimeImage == config.Scratch,
 		"Main":         d.Main,
 		"Binary":       d.Binary,
 		"VersionVar":   d.VersionVar,

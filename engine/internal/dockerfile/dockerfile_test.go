@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/mageship/mageship/engine/internal/config"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -15,7 +16,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 func base() Data {
 	return Data{
 		BuilderImage: "golang:1.26-alpine",
-		RuntimeImage: Scratch,
+		RuntimeImage: config.Scratch,
 		DebugImage:   "alpine:3.22",
 		Main:         "./cmd/hello",
 		Binary:       "hello",

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/mageship/mageship/engine/internal/buildx"
+	"github.com/mageship/mageship/engine/internal/command"
 	"github.com/mageship/mageship/engine/internal/platform"
 )
 
@@ -26,17 +27,18 @@ const engineAdvice = "; start Docker, or point DOCKER_HOST at a running engine"
 // hostPassword matches the password of a URL such as tcp://user:secret@host.
 var hostPassword = regexp.MustCompile(`(://[^/\s:@]*):[^/\s@]*@`)
 
-func checkEngine(ctx context.Context, o options) Check {
+// checkEngine reports on the engine, and returns what it learned for the builder check.
+func checkEngine(ctx context.Context, o options) (Check, EngineInfo) {
 	c := Check{Name: "engine", Required: true}
 	info, err := o.engine(ctx)
 	if err != nil {
 		c.Detail = hostPassword.ReplaceAllString(strings.TrimSuffix(err.Error(), engineAdvice), "$1:xxxxx@")
 		c.Fix = "start Docker, or set DOCKER_HOST to a running engine (docker version shows which one the CLI reaches)"
-		return c
+		return c, EngineInfo{}
 	}
 	c.OK = true
 	c.Detail = fmt.Sprintf("Docker %s, API %s at %s", info.Version, info.APIVersion, redactHost(info.Host))
-	return c
+	return c, info
 }
 
 func checkBuildx(ctx context.Context, o options) Check {
@@ -60,7 +62,10 @@ const dockerDriverFix = "docker buildx create --use --driver docker-container"
 // emulatorFix registers QEMU for every platform binfmt knows.
 const emulatorFix = "docker run --privileged --rm tonistiigi/binfmt --install all (or apt-get install qemu-user-static binfmt-support)"
 
-func checkBuilder(ctx context.Context, o options, n Need, buildxOK bool) Check {
+// checkBuilder reports whether the builder exists, answers and builds n.Platforms.
+// Whether it can build them into one image is Builder.MultiPlatform's answer, the
+// one release's preflight acts on; containerdStore is the engine's image store.
+func checkBuilder(ctx context.Context, o options, n Need, buildxOK, containerdStore bool) Check {
 	c := Check{Name: "builder", Required: true}
 	if !buildxOK {
 		c.Detail = "not checked: buildx is missing"
@@ -101,13 +106,14 @@ func checkBuilder(ctx context.Context, o options, n Need, buildxOK bool) Check {
 	}
 	desc += ", platforms " + strings.Join(strs(plats), ", ")
 
-	if b.Driver == "docker" && len(n.Platforms) > 1 {
+	if b.MultiPlatform(n.Platforms, containerdStore) != "" {
 		c.Detail = fmt.Sprintf("%s: the docker driver cannot produce a multi-platform image for %s", desc, platform.Strings(n.Platforms))
 		c.Fix = dockerDriverFix
+		fromEnv, _ := command.LookupEnv(n.Env, "BUILDX_BUILDER")
 		switch {
 		case n.Builder != "":
 			c.Fix += fmt.Sprintf(", then use the new builder instead of %s", n.Builder)
-		case envValue(n.Env, "BUILDX_BUILDER") != "":
+		case fromEnv != "":
 			c.Fix += ", then unset BUILDX_BUILDER or set it to the new builder's name"
 		}
 		return c
@@ -325,15 +331,4 @@ func loopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// envValue is the value of name in env (the last setting wins).
-func envValue(env []string, name string) string {
-	v := ""
-	for _, kv := range env {
-		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
-			v = val
-		}
-	}
-	return v
 }

@@ -56,10 +56,11 @@ type Report struct {
 func Run(ctx context.Context, n Need, opts ...Option) Report {
 	o := newOptions(opts, n.Env)
 	bx := checkBuildx(ctx, o)
+	eng, info := checkEngine(ctx, o)
 	return Report{Checks: []Check{
-		checkEngine(ctx, o),
+		eng,
 		bx,
-		checkBuilder(ctx, o, n, bx.OK),
+		checkBuilder(ctx, o, n, bx.OK, info.ContainerdStore),
 		checkEmulation(o, n),
 		checkLogin(ctx, o, n),
 	}}

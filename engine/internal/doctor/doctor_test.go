@@ -105,7 +105,7 @@ func TestEngine(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := checkEngine(context.Background(), newOptions([]Option{WithEngine(tc.probe)}, nil))
+			c, _ := checkEngine(context.Background(), newOptions([]Option{WithEngine(tc.probe)}, nil))
 			assertCheck(t, c, "engine", tc.want)
 			if strings.Contains(c.Detail, "s3cret") || strings.Contains(c.Detail, engineAdvice) {
 				t.Errorf("Detail = %q: it shows a password or repeats the fix", c.Detail)
@@ -145,6 +145,7 @@ func TestBuilder(t *testing.T) {
 		name     string
 		need     Need
 		buildxOK bool
+		store    bool   // the engine's containerd image store
 		env      string // BUILDX_BUILDER
 		b        buildx.Builder
 		err      error
@@ -179,6 +180,12 @@ func TestBuilder(t *testing.T) {
 			b:       builder("desktop-linux", "docker", amd64, arm64),
 			want:    checkWant{Required: true},
 			wantFix: "docker buildx create --use --driver docker-container, then use the new builder instead of desktop-linux",
+		},
+		{
+			// Builder.MultiPlatform decides, as in release's preflight.
+			name: "docker driver, several platforms, containerd store", need: Need{Platforms: release}, buildxOK: true, store: true,
+			b:    builder("desktop-linux", "docker", amd64, arm64),
+			want: checkWant{OK: true, Required: true, Detail: []string{"desktop-linux (docker driver), platforms linux/amd64, linux/arm64"}},
 		},
 		{
 			name: "docker driver, one platform", need: Need{Platforms: []platform.Platform{amd64}}, buildxOK: true,
@@ -233,7 +240,7 @@ func TestBuilder(t *testing.T) {
 				}
 				return tc.b, tc.err
 			}
-			c := checkBuilder(context.Background(), newOptions([]Option{WithBuildxInspect(inspect)}, nil), need, tc.buildxOK)
+			c := checkBuilder(context.Background(), newOptions([]Option{WithBuildxInspect(inspect)}, nil), need, tc.buildxOK, tc.store)
 			assertCheck(t, c, "builder", tc.want)
 			if tc.wantFix != "" && c.Fix != tc.wantFix {
 				t.Errorf("Fix = %q, want %q", c.Fix, tc.wantFix)
@@ -584,7 +591,7 @@ warn login       ghcr.io: credentials found (helper or config); localhost:5000: 
 // TestDefaultEngineDown runs the default probe against a socket nobody listens on.
 func TestDefaultEngineDown(t *testing.T) {
 	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "docker.sock"))
-	c := checkEngine(context.Background(), newOptions(nil, nil))
+	c, _ := checkEngine(context.Background(), newOptions(nil, nil))
 	assertCheck(t, c, "engine", checkWant{Required: true, Detail: []string{"cannot reach the Docker engine at unix://"}, Fix: []string{"DOCKER_HOST"}})
 	if strings.Contains(c.Detail, "start Docker") {
 		t.Errorf("Detail = %q repeats the fix", c.Detail)

@@ -18,6 +18,10 @@ type EngineInfo struct {
 	Host       string // e.g. unix:///var/run/docker.sock
 	Version    string // e.g. 20.10.24
 	APIVersion string // the engine's API version, e.g. 1.41
+	// ContainerdStore says the engine keeps images in containerd's image store
+	// (daemon.Info.ContainerdStore), where a docker-driver builder builds several
+	// platforms into one image.
+	ContainerdStore bool
 }
 
 // EngineProbe reaches the Docker engine and says what it is.
@@ -108,7 +112,8 @@ func probeEngine(ctx context.Context) (EngineInfo, error) {
 	if err != nil {
 		return EngineInfo{}, fmt.Errorf("engine at %s answered a ping, but: %w", redactHost(e.Host), err)
 	}
-	return EngineInfo{Host: e.Host, Version: v, APIVersion: api}, nil
+	info, err := e.Info(ctx)
+	return EngineInfo{Host: e.Host, Version: v, APIVersion: api, ContainerdStore: err == nil && info.ContainerdStore()}, nil
 }
 
 // redactHost hides a password in a DOCKER_HOST such as tcp://user:secret@host:2376.

@@ -20,7 +20,7 @@ func TestRig(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	ps, err := platform.ParseList("linux/amd64,linux/arm64")
+	ps, err := platform.ParseList([]string{"linux/amd64", "linux/arm64"})
 	if err != nil {
 		t.Fatal(err)
 	}

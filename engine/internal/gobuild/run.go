@@ -7,15 +7,14 @@ import (
 	"fmt"
 	"go/build"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/mageship/mageship/engine/internal/binary"
+	"github.com/mageship/mageship/engine/internal/command"
 )
 
 // Exec runs the program name with args in dir, with exactly env as its environment,
@@ -32,7 +31,7 @@ type options struct {
 }
 
 // WithExec replaces how the go command is run. The default runs it with
-// exec.CommandContext, killing it when ctx is done. Tests use it to see the command.
+// command.CombinedOutput, killing it when ctx is done. Tests use it to see the command.
 func WithExec(e Exec) Option {
 	return func(o *options) { o.exec = e }
 }
@@ -57,15 +56,16 @@ func newOptions(opts []Option) (*options, error) {
 	return o, nil
 }
 
-// execCommand is the default Exec.
+// execCommand is the default Exec: command.CombinedOutput, whose WaitDelay also
+// covers the go command's compile and link children holding the output pipe after it
+// is killed. Its error is the process's own (errors.Unwrap of command's): run words
+// the failure itself, from the whole output.
 func execCommand(ctx context.Context, dir string, env []string, name string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = dir
-	cmd.Env = env
-	// The go command's compile and link children may hold the output pipe after it is
-	// killed; do not wait for them for long.
-	cmd.WaitDelay = 5 * time.Second
-	return cmd.CombinedOutput()
+	out, err := command.CombinedOutput(ctx, command.Cmd{Name: name, Args: args, Env: env, Dir: dir})
+	if err != nil {
+		err = errors.Unwrap(err)
+	}
+	return out, err
 }
 
 // Run validates b, runs go build for it in b.Dir and, for a linux target, checks that

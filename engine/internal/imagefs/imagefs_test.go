@@ -2,84 +2,24 @@ package imagefs
 
 import (
 	"archive/tar"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 // file is one tar entry of a test layer.
-type file struct {
-	name     string
-	typ      byte
-	mode     int64
-	uid, gid int
-	body     string
-	link     string
-}
+type file = testfix.File
 
-func dir(name string) file {
-	return file{name: name, typ: tar.TypeDir, mode: 0o755}
-}
-
-func reg(name, body string) file {
-	return file{name: name, typ: tar.TypeReg, mode: 0o644, body: body}
-}
-
-func symlink(name, to string) file {
-	return file{name: name, typ: tar.TypeSymlink, mode: 0o777, link: to}
-}
-
-func hardlink(name, to string) file {
-	return file{name: name, typ: tar.TypeLink, mode: 0o755, link: to}
-}
-
-// layer writes files into an uncompressed tar and opens it as a layer.
-func layer(t *testing.T, files ...file) v1.Layer {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, f := range files {
-		hdr := &tar.Header{Name: f.name, Typeflag: f.typ, Mode: f.mode, Uid: f.uid, Gid: f.gid, Linkname: f.link}
-		if f.typ == tar.TypeReg {
-			hdr.Size = int64(len(f.body))
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.WriteString(tw, f.body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	b := buf.Bytes()
-	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(b)), nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
-
-func image(t *testing.T, layers ...v1.Layer) v1.Image {
-	t.Helper()
-	img, err := mutate.AppendLayers(empty.Image, layers...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
-}
+var (
+	dir, reg, symlink, hardlink = testfix.Dir, testfix.Reg, testfix.Symlink, testfix.Hardlink
+	layer, image                = testfix.Layer, testfix.Image
+)
 
 func sum(s string) string {
 	h := sha256.Sum256([]byte(s))
@@ -106,11 +46,11 @@ func testImage(t *testing.T) v1.Image {
 		reg("sbin/apk", "apk binary"),
 		dir("usr/"),
 		dir("usr/bin/"),
-		file{name: "usr/bin/hello", typ: tar.TypeReg, mode: 0o755, uid: 65532, gid: 65532, body: "hello binary"},
+		file{Name: "usr/bin/hello", Type: tar.TypeReg, Mode: 0o755, UID: 65532, GID: 65532, Body: []byte("hello binary")},
 		hardlink("usr/bin/hello-link", "usr/bin/hello"),
 	)
 	newMotd := reg("etc/motd", "new motd\n")
-	newMotd.mode, newMotd.uid, newMotd.gid = 0o600, 1000, 1001
+	newMotd.Mode, newMotd.UID, newMotd.GID = 0o600, 1000, 1001
 	top := layer(t,
 		reg("etc/.wh.deleted", ""),
 		newMotd,

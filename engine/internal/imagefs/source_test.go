@@ -23,23 +23,15 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 // platformImage is a one-layer image for os/arch whose /arch file names its arch.
 func platformImage(t *testing.T, os, arch string) v1.Image {
 	t.Helper()
-	img := image(t, layer(t, reg("arch", arch)))
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = os, arch
-	img, err = mutate.ConfigFile(img, cf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
+	return testfix.WithConfig(t, image(t, layer(t, reg("arch", arch))), func(cf *v1.ConfigFile) {
+		cf.OS, cf.Architecture = os, arch
+	})
 }
 
 func TestFromRegistry(t *testing.T) {

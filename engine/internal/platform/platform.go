@@ -52,12 +52,14 @@ func Parse(s string) (Platform, error) {
 	return Platform{}, fmt.Errorf("unsupported variant %q in platform %q: %s/%s takes %v", p.Variant, s, p.OS, p.Arch, variants)
 }
 
-// ParseList reads a comma-separated list such as "linux/amd64,linux/arm64".
-// Duplicates and an empty list are errors.
-func ParseList(s string) ([]Platform, error) {
+// ParseList reads a list of platforms, such as the fields of MAGESHIP_PLATFORMS
+// (linux/amd64,linux/arm64) split at the commas; blank fields are skipped. It is the
+// one place that refuses duplicates and an empty list: what it returns is passed down
+// as it is, and formatted again only for buildx (Strings).
+func ParseList(fields []string) ([]Platform, error) {
 	var out []Platform
 	seen := map[Platform]bool{}
-	for _, f := range strings.Split(s, ",") {
+	for _, f := range fields {
 		if strings.TrimSpace(f) == "" {
 			continue
 		}
@@ -66,13 +68,13 @@ func ParseList(s string) ([]Platform, error) {
 			return nil, err
 		}
 		if seen[p] {
-			return nil, fmt.Errorf("platform %s is listed twice in %q: list each platform once", p, s)
+			return nil, fmt.Errorf("platform %s is listed twice in %q: list each platform once", p, strings.Join(fields, ","))
 		}
 		seen[p] = true
 		out = append(out, p)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("no platform in %q: give a comma-separated list such as linux/amd64,linux/arm64", s)
+		return nil, fmt.Errorf("no platform in %q: give a comma-separated list such as linux/amd64,linux/arm64", strings.Join(fields, ","))
 	}
 	return out, nil
 }

@@ -44,17 +44,17 @@ func TestParse(t *testing.T) {
 }
 
 func TestParseList(t *testing.T) {
-	got, err := ParseList("linux/amd64, linux/arm64")
+	got, err := ParseList([]string{"linux/amd64", " linux/arm64"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s := Strings(got); s != "linux/amd64,linux/arm64" {
 		t.Errorf("Strings = %q", s)
 	}
-	if _, err := ParseList("linux/amd64,linux/amd64"); err == nil || !strings.Contains(err.Error(), "listed twice") {
+	if _, err := ParseList([]string{"linux/amd64", "linux/amd64"}); err == nil || !strings.Contains(err.Error(), "listed twice") {
 		t.Errorf("duplicate: err = %v", err)
 	}
-	if _, err := ParseList(" , "); err == nil || !strings.Contains(err.Error(), "no platform") {
+	if _, err := ParseList([]string{" ", ""}); err == nil || !strings.Contains(err.Error(), "no platform") {
 		t.Errorf("empty: err = %v", err)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 const repoPath = "mageship/app"
@@ -68,22 +69,16 @@ func pushIndex(t *testing.T, host string) (string, []Manifest) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cf, err := img.ConfigFile()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cf = cf.DeepCopy()
-		cf.OS, cf.Architecture = p.OS, p.Arch
-		cf.Config.User = "65534:65534"
-		cf.Config.Entrypoint = []string{"/usr/local/bin/app", "serve"}
-		cf.Config.Labels = map[string]string{
+		labels := map[string]string{
 			"org.opencontainers.image.source": "https://github.com/mageship/mageship",
 			"org.opencontainers.image.title":  p.Arch,
 		}
-		img, err = mutate.ConfigFile(img, cf)
-		if err != nil {
-			t.Fatal(err)
-		}
+		img = testfix.WithConfig(t, img, func(cf *v1.ConfigFile) {
+			cf.OS, cf.Architecture = p.OS, p.Arch
+			cf.Config.User = "65534:65534"
+			cf.Config.Entrypoint = []string{"/usr/local/bin/app", "serve"}
+			cf.Config.Labels = labels
+		})
 		d, err := img.Digest()
 		if err != nil {
 			t.Fatal(err)
@@ -106,7 +101,7 @@ func pushIndex(t *testing.T, host string) (string, []Manifest) {
 			Size:       size,
 			User:       "65534:65534",
 			Entrypoint: []string{"/usr/local/bin/app", "serve"},
-			Labels:     cf.Config.Labels,
+			Labels:     labels,
 		})
 	}
 	// BuildKit puts the attestation manifests after the images they describe.
@@ -428,15 +423,9 @@ func TestDescribeSingleImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture, cf.Config.User = "linux", "arm64", "65534:65534"
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		t.Fatal(err)
-	}
+	img = testfix.WithConfig(t, img, func(cf *v1.ConfigFile) {
+		cf.OS, cf.Architecture, cf.Config.User = "linux", "arm64", "65534:65534"
+	})
 	d, err := img.Digest()
 	if err != nil {
 		t.Fatal(err)

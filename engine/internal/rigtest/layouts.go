@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 // Layout copies the fixture repository testdata/layouts/<name>, under the calling test
@@ -22,9 +24,7 @@ func Layout(t testing.TB, name string) string {
 		t.Fatal(err)
 	}
 	dst := filepath.Join(t.TempDir(), name)
-	if err := copyTree(src, dst); err != nil {
-		t.Fatalf("copying layout %s: %v", name, err)
-	}
+	testfix.CopyTree(t, src, dst)
 	// GOTOOLCHAIN=local: a fixture's go.mod may name a toolchain that does not exist.
 	env := append(os.Environ(), "GOTOOLCHAIN=local")
 	err = filepath.WalkDir(dst, func(p string, d fs.DirEntry, err error) error {
@@ -55,30 +55,4 @@ func Vendor(t testing.TB, dir string) {
 	Run(t, dir, append(os.Environ(), "GOTOOLCHAIN=local"), "go", "mod", "vendor")
 	Git(t, dir, "add", "-A")
 	Git(t, dir, "commit", "-q", "-m", "vendor")
-}
-
-// copyTree copies the regular files under src to dst, keeping their modes.
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		out := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(out, 0o755)
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, b, info.Mode().Perm())
-	})
 }

@@ -4,16 +4,19 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mageship/mageship/engine/internal/command"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 // Root is the mageship repository root: the directory holding scripts/rig.
@@ -58,9 +61,11 @@ func Env(t testing.TB) map[string]string {
 }
 
 func readEnv(root string) (map[string]string, error) {
-	out, err := exec.Command(filepath.Join(root, "scripts", "rig"), "env").Output()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := command.Output(ctx, command.Cmd{Name: filepath.Join(root, "scripts", "rig"), Args: []string{"env"}, Env: os.Environ()})
 	if err != nil {
-		return nil, fmt.Errorf("scripts/rig env: %w", err)
+		return nil, err
 	}
 	vars := map[string]string{}
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -70,17 +75,13 @@ func readEnv(root string) (map[string]string, error) {
 			vars[k] = v
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	checks := [][]string{
 		{"docker", "version", "--format", "{{.Server.Version}}"},
 		{"docker", "buildx", "inspect", vars["BUILDX_BUILDER"]},
 	}
 	for _, c := range checks {
-		cmd := exec.CommandContext(ctx, c[0], c[1:]...)
-		cmd.Env = Environ(vars)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("%s: %v: %s", strings.Join(c, " "), err, bytes.TrimSpace(b))
+		if _, err := command.CombinedOutput(ctx, command.Cmd{Name: c[0], Args: c[1:], Env: Environ(vars)}); err != nil {
+			return nil, err
 		}
 	}
 	resp, err := http.Get("http://" + vars["MAGESHIP_RIG_REGISTRY"] + "/v2/")
@@ -108,26 +109,7 @@ func Example(t testing.TB, name string) string {
 	root := Root(t)
 	src := filepath.Join(root, "examples", name)
 	dst := filepath.Join(t.TempDir(), name)
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			if rel == "dist" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	testfix.CopyTree(t, src, dst, "dist")
 	Run(t, dst, nil, "go", "mod", "edit", "-replace", "github.com/mageship/mageship="+root)
 	Git(t, dst, "init", "-q", "-b", "main")
 	Git(t, dst, "add", "-A")
@@ -146,7 +128,7 @@ func Run(t testing.TB, dir string, env []string, name string, args ...string) st
 	t.Helper()
 	out, err := Try(dir, env, name, args...)
 	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, tail(out, 60))
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, testfix.TailLines(out, 60))
 	}
 	return out
 }
@@ -155,16 +137,17 @@ func Run(t testing.TB, dir string, env []string, name string, args ...string) st
 func Try(dir string, env []string, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = dir
 	if env == nil {
 		env = os.Environ()
 	}
-	cmd.Env = append(env,
+	env = append(slices.Clip(env),
 		"GIT_AUTHOR_NAME=mageship test", "GIT_AUTHOR_EMAIL=test@mageship.invalid",
 		"GIT_COMMITTER_NAME=mageship test", "GIT_COMMITTER_EMAIL=test@mageship.invalid",
 		"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
-	out, err := cmd.CombinedOutput()
+	out, err := command.CombinedOutput(ctx, command.Cmd{Name: name, Args: args, Env: env, Dir: dir})
+	if err != nil {
+		err = errors.Unwrap(err) // the callers show out themselves
+	}
 	return string(out), err
 }
 
@@ -172,12 +155,4 @@ func Try(dir string, env []string, name string, args ...string) (string, error) 
 func Mage(t testing.TB, dir string, vars map[string]string, extra []string, args ...string) string {
 	t.Helper()
 	return Run(t, dir, Environ(vars, extra...), "go", append([]string{"tool", "mage"}, args...)...)
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

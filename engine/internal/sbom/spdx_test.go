@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/mageship/mageship/engine/internal/sbom/sbomtest"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -173,7 +173,7 @@ func TestPurl(t *testing.T) {
 // module cache: golang.org/x/mod, which this module requires) and compares the SBOM
 // with what go version -m reads from the same binary.
 func TestFromFileMatchesGoVersionM(t *testing.T) {
-	bin := sbomtest.BuildHello(t)
+	bin := testfix.BuildHello(t)
 	doc, err := FromFile(bin, created)
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +197,7 @@ func TestFromFileMatchesGoVersionM(t *testing.T) {
 		t.Error("FromBinary and FromFile of the same binary differ")
 	}
 
-	want := sbomtest.GoVersionM(t, bin)
+	want := testfix.GoVersionM(t, bin)
 	mods, err := Modules(doc)
 	if err != nil {
 		t.Fatal(err)

@@ -53,10 +53,7 @@ func ReleasePlatform(ctx context.Context, p string, o Options) ([]PlatformDigest
 	if err := rp.dist.Check(rels...); err != nil {
 		return nil, distInTheWay(err, "nothing was built")
 	}
-	if err := rp.checkPush(ctx); err != nil {
-		return nil, err
-	}
-	if err := preflight(ctx, rp.r, []platform.Platform{plat}, rp.steps[0].spec.Build.Provenance, o.Stderr); err != nil {
+	if err := rp.checkBeforeBuild(ctx, o); err != nil {
 		return nil, err
 	}
 	if err := rp.compile(ctx, o); err != nil {
@@ -89,23 +86,49 @@ func ReleasePlatform(ctx context.Context, p string, o Options) ([]PlatformDigest
 	return out, nil
 }
 
+// openRelease plans a release of every configured platform and checks, before
+// anything is pushed, what a release that writes release.json and moves tags needs:
+// that release.json is mageship's to write (else the error ends with nothingDone) and
+// that signing, when asked for, can run. The returned ctx counts the registries'
+// throttling into rp. On success the caller removes rp.dir. Release and ReleaseMerge
+// both begin with these steps (Release then checks push access and runs the preflight).
+func openRelease(ctx context.Context, o Options, nothingDone string) (context.Context, *releasePlan, error) {
+	rp, err := planRelease(ctx, o, nil)
+	if err != nil {
+		return ctx, nil, err
+	}
+	ctx = registry.CountThrottling(ctx, &rp.throttle)
+	if err := rp.dist.Check(releaseFile); err != nil {
+		os.RemoveAll(rp.dir)
+		return ctx, nil, distInTheWay(err, nothingDone)
+	}
+	if err := checkSigning(rp.r); err != nil {
+		os.RemoveAll(rp.dir)
+		return ctx, nil, err
+	}
+	return ctx, rp, nil
+}
+
+// checkBeforeBuild asks the registries whether the credentials allow pushing, then
+// runs the preflight for rp's platforms: what Release and ReleasePlatform check after
+// planning and before building.
+func (rp *releasePlan) checkBeforeBuild(ctx context.Context, o Options) error {
+	if err := rp.checkPush(ctx); err != nil {
+		return err
+	}
+	return preflight(ctx, rp.r, rp.plats, rp.steps[0].spec.Build.Provenance, o.Stderr)
+}
+
 // ReleaseMerge reads the digests release:platform wrote for every configured platform,
 // writes each image's multi-platform index by digest, verifies it, and then moves all
 // the tags in one step, as Release does.
 func ReleaseMerge(ctx context.Context, o Options) (ReleaseSummary, error) {
 	o = o.withDefaults()
-	rp, err := planRelease(ctx, o, nil)
+	ctx, rp, err := openRelease(ctx, o, "no index was written")
 	if err != nil {
 		return ReleaseSummary{}, err
 	}
 	defer os.RemoveAll(rp.dir)
-	ctx = registry.CountThrottling(ctx, &rp.throttle)
-	if err := rp.dist.Check(releaseFile); err != nil {
-		return ReleaseSummary{}, distInTheWay(err, "no index was written")
-	}
-	if err := checkSigning(rp.r); err != nil {
-		return ReleaseSummary{}, err
-	}
 	if err := rp.resolveBases(ctx); err != nil {
 		return ReleaseSummary{}, err
 	}

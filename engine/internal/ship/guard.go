@@ -11,13 +11,10 @@ import (
 	"regexp"
 	"strings"
 
-	"golang.org/x/mod/semver"
-
 	"github.com/mageship/mageship/engine/internal/buildcontext"
 	"github.com/mageship/mageship/engine/internal/buildx"
 	"github.com/mageship/mageship/engine/internal/config"
 	"github.com/mageship/mageship/engine/internal/daemon"
-	"github.com/mageship/mageship/engine/internal/dockerfile"
 	"github.com/mageship/mageship/engine/internal/platform"
 	"github.com/mageship/mageship/engine/internal/project"
 	"github.com/mageship/mageship/engine/internal/registry"
@@ -126,7 +123,9 @@ func checkWorkspace(p project.Project) error {
 }
 
 // checkBuilder makes sure the buildx builder exists and can produce a
-// multi-platform image when more than one platform is asked for.
+// multi-platform image when more than one platform is asked for. The checks
+// themselves are the builder's (Builder.MultiPlatform, Builder.Attestations), which
+// the doctor's builder check runs too; this turns their answer into an error.
 func checkBuilder(ctx context.Context, name string, plats []platform.Platform, attest bool, env []string) error {
 	b, err := buildx.Inspect(ctx, name, buildx.WithEnv(env))
 	if err != nil {
@@ -138,7 +137,7 @@ func checkBuilder(ctx context.Context, name string, plats []platform.Platform, a
 		}
 	}
 	if attest {
-		if why := noAttestations(b); why != "" {
+		if why := b.Attestations(); why != "" {
 			return fmt.Errorf("buildx builder %s cannot attach provenance and SBOM attestations (%s): unset %s, or use a docker-container or remote builder with BuildKit 0.11 or newer", b.Name, why, EnvAttestations)
 		}
 	}
@@ -157,23 +156,6 @@ func containerdStore(ctx context.Context) bool {
 	return err == nil && info.ContainerdStore()
 }
 
-// noAttestations says why a builder cannot produce attestations, or "" when it can:
-// BuildKit gained them in v0.11, and the docker driver's classic image store cannot
-// hold them. A node whose version is unknown (a source build) is given the benefit
-// of the doubt.
-func noAttestations(b buildx.Builder) string {
-	if b.Driver == "docker" {
-		return "the docker driver"
-	}
-	for _, n := range b.Nodes {
-		v := n.BuildKitVersion
-		if semver.IsValid(v) && semver.Compare(v, "v0.0.1") > 0 && semver.Compare(v, "v0.11.0") < 0 {
-			return "node " + n.Name + " runs BuildKit " + v
-		}
-	}
-	return ""
-}
-
 // checkBases checks that every base image exists and has every platform it is used for.
 func checkBases(ctx context.Context, r config.Resolved, plats []platform.Platform) error {
 	need := map[string][]platform.Platform{r.DebugImage: plats}
@@ -181,7 +163,7 @@ func checkBases(ctx context.Context, r config.Resolved, plats []platform.Platfor
 		need[r.BuilderImage] = []platform.Platform{platform.Host()}
 	}
 	for _, img := range r.Images {
-		if img.RuntimeImage != dockerfile.Scratch {
+		if img.RuntimeImage != config.Scratch {
 			need[img.RuntimeImage] = plats
 		}
 	}

@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mageship/mageship/engine/internal/buildx"
+	"github.com/mageship/mageship/engine/internal/command"
 	"github.com/mageship/mageship/engine/internal/config"
 	"github.com/mageship/mageship/engine/internal/dockerfile"
 	"github.com/mageship/mageship/engine/internal/platform"
@@ -82,9 +82,7 @@ var goEnvNames = []string{"GOPROXY", "GONOPROXY", "GOPRIVATE", "GONOSUMDB", "GOS
 // and go env -w), falling back to the environment alone when go cannot be run.
 func goEnv(ctx context.Context, env []string, getenv func(string) string) map[string]string {
 	out := map[string]string{}
-	cmd := exec.CommandContext(ctx, "go", append([]string{"env", "-json"}, goEnvNames...)...)
-	cmd.Env = env
-	if b, err := cmd.Output(); err == nil {
+	if b, err := command.Output(ctx, command.Cmd{Name: "go", Args: append([]string{"env", "-json"}, goEnvNames...), Env: env}); err == nil {
 		var m map[string]string
 		if json.Unmarshal(b, &m) == nil {
 			for k, v := range m {

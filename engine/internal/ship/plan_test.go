@@ -133,19 +133,3 @@ func TestVariantTags(t *testing.T) {
 		t.Error(diff)
 	}
 }
-
-func TestNoAttestations(t *testing.T) {
-	for _, tc := range []struct {
-		b    buildx.Builder
-		want string
-	}{
-		{buildx.Builder{Name: "default", Driver: "docker"}, "the docker driver"},
-		{buildx.Builder{Name: "old", Driver: "docker-container", Nodes: []buildx.Node{{Name: "old0", BuildKitVersion: "v0.10.6"}}}, "node old0 runs BuildKit v0.10.6"},
-		{buildx.Builder{Name: "new", Driver: "docker-container", Nodes: []buildx.Node{{Name: "new0", BuildKitVersion: "v0.34.2"}}}, ""},
-		{buildx.Builder{Name: "src", Driver: "remote", Nodes: []buildx.Node{{Name: "src0", BuildKitVersion: "v0.0.0+unknown"}}}, ""},
-	} {
-		if got := noAttestations(tc.b); got != tc.want {
-			t.Errorf("noAttestations(%s) = %q, want %q", tc.b.Name, got, tc.want)
-		}
-	}
-}

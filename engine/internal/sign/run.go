@@ -1,7 +1,6 @@
 package sign
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,9 +9,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/mageship/mageship/engine/internal/command"
 )
 
 // Sign signs ref (repository@digest) with o.Key by running cosign sign; see
@@ -52,19 +52,16 @@ func Run(ctx context.Context, c Command) error {
 			return fmt.Errorf("%s: key file %s: %v: point MAGESHIP_COSIGN_KEY at a cosign key file (cosign generate-key-pair) or a KMS URI", what, c.Key, unwrapPath(err))
 		}
 	}
-	cmd := exec.CommandContext(ctx, bin, c.Args[1:]...)
-	cmd.Env = c.Env
-	cmd.WaitDelay = 5 * time.Second // for a child of cosign still holding its output
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err = cmd.Run()
+	// bin is found on the PATH of c.Env (lookPath), not this process's.
+	out, err := command.CombinedOutput(ctx, command.Cmd{Name: bin, Args: c.Args[1:], Env: c.Env})
 	if err == nil {
 		return nil
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("%s: cosign interrupted: %w", what, context.Cause(ctx))
 	}
-	return explain(c, out.String(), err)
+	// explain words it from all of cosign's output and the process's own error.
+	return explain(c, string(out), errors.Unwrap(err))
 }
 
 // explain turns a failed cosign run into one line.
@@ -79,7 +76,7 @@ func explain(c Command, output string, runErr error) error {
 	if d, err := name.NewDigest(c.Ref, name.WeakValidation); err == nil {
 		host = d.Context().RegistryStr()
 	}
-	password, hasPassword := lookupEnv(c.Env, PasswordEnv)
+	password, hasPassword := command.LookupEnv(c.Env, PasswordEnv)
 	var code int
 	var xerr *exec.ExitError
 	if errors.As(runErr, &xerr) {
@@ -148,7 +145,7 @@ func lookPath(bin string, env []string) (string, error) {
 		}
 		return bin, nil
 	}
-	path, ok := lookupEnv(env, "PATH")
+	path, ok := command.LookupEnv(env, "PATH")
 	if !ok {
 		path = os.Getenv("PATH")
 	}

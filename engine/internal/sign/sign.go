@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/mageship/mageship/engine/internal/command"
 )
 
 // CosignModule is what to go install when cosign is missing: the version the test rig
@@ -56,7 +58,7 @@ func (c Command) String() string { return strings.Join(c.Args, " ") }
 // unchanged, except that a key file with no COSIGN_PASSWORD in env gets an empty one,
 // so cosign does not try to prompt on a terminal a build does not have.
 func SignCommand(ref string, o Options, env []string) (Command, error) {
-	c, err := command(opSign, ref, o, env)
+	c, err := newCommand(opSign, ref, o, env)
 	if err != nil {
 		return Command{}, err
 	}
@@ -80,7 +82,7 @@ func SignCommand(ref string, o Options, env []string) (Command, error) {
 // URI). Without TlogUpload it skips the transparency log (--insecure-ignore-tlog),
 // which is how the signature was made.
 func VerifyCommand(ref string, o Options, env []string) (Command, error) {
-	c, err := command(opVerify, ref, o, env)
+	c, err := newCommand(opVerify, ref, o, env)
 	if err != nil {
 		return Command{}, err
 	}
@@ -92,7 +94,7 @@ func VerifyCommand(ref string, o Options, env []string) (Command, error) {
 	return c, nil
 }
 
-func command(doing, ref string, o Options, env []string) (Command, error) {
+func newCommand(doing, ref string, o Options, env []string) (Command, error) {
 	if o.Key == "" {
 		return Command{}, fmt.Errorf("%s %s: no key given: set MAGESHIP_COSIGN_KEY to a cosign key file or a KMS URI", doing, ref)
 	}
@@ -113,16 +115,6 @@ func IsFileKey(key string) bool {
 }
 
 func hasEnv(env []string, k string) bool {
-	_, ok := lookupEnv(env, k)
+	_, ok := command.LookupEnv(env, k)
 	return ok
-}
-
-// lookupEnv finds k in env, the last setting winning as in exec.Cmd.
-func lookupEnv(env []string, k string) (string, bool) {
-	for i := len(env) - 1; i >= 0; i-- {
-		if v, ok := strings.CutPrefix(env[i], k+"="); ok {
-			return v, true
-		}
-	}
-	return "", false
 }

@@ -8,136 +8,37 @@ import (
 	"errors"
 	"io"
 	"maps"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
-const mainSrc = "package main\n\nfunc main() { println(\"hello\") }\n"
-
-const cgoSrc = `package main
-
-// int two(void) { return 2; }
-import "C"
-
-func main() { println(C.two()) }
-`
-
-// goBuild compiles src as a one-file main package with env and returns the binary.
-func goBuild(src string, env ...string) ([]byte, error) {
-	dir, err := os.MkdirTemp("", "verify-bin-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
-		return nil, err
-	}
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", "prog", "main.go")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return nil, &buildError{env: env, err: err, out: out}
-	}
-	return os.ReadFile(filepath.Join(dir, "prog"))
-}
-
-type buildError struct {
-	env []string
-	err error
-	out []byte
-}
-
-func (e *buildError) Error() string {
-	return "go build " + strings.Join(e.env, " ") + ": " + e.err.Error() + "\n" + string(e.out)
-}
-
-// The test binaries, each built once, on first use.
+// The test binaries, each compiled once per test binary (testfix.Program).
 var (
-	amd64Bin   = sync.OnceValues(func() ([]byte, error) { return goBuild(mainSrc, "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64") })
-	arm64Bin   = sync.OnceValues(func() ([]byte, error) { return goBuild(mainSrc, "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64") })
-	dynamicBin = sync.OnceValues(func() ([]byte, error) { return goBuild(cgoSrc, "CGO_ENABLED=1") })
+	amd64Bin   = func(t testing.TB) []byte { return testfix.StaticBinary(t, "amd64") }
+	arm64Bin   = func(t testing.TB) []byte { return testfix.StaticBinary(t, "arm64") }
+	dynamicBin = testfix.CgoBinary
 )
-
-func bin(t *testing.T, build func() ([]byte, error)) []byte {
-	t.Helper()
-	b, err := build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// needCgo skips unless this host can build a dynamically linked linux binary.
-func needCgo(t *testing.T) {
-	t.Helper()
-	if runtime.GOOS != "linux" {
-		t.Skip("a cgo build makes an ELF binary only on a linux host")
-	}
-	cc := "gcc"
-	if out, err := exec.Command("go", "env", "CC").Output(); err == nil && len(bytes.TrimSpace(out)) > 0 {
-		cc = string(bytes.TrimSpace(out))
-	}
-	if _, err := exec.LookPath(cc); err != nil {
-		t.Skipf("no C compiler (%s) for a cgo build: %v", cc, err)
-	}
-}
 
 // file is one tar entry of a test layer.
-type file struct {
-	name string
-	typ  byte
-	mode int64
-	body []byte
-	link string
-}
+type file = testfix.File
 
-func dir(name string) file { return file{name: name, typ: tar.TypeDir, mode: 0o755} }
-func reg(name, body string) file {
-	return file{name: name, typ: tar.TypeReg, mode: 0o644, body: []byte(body)}
-}
-func exe(name string, body []byte) file {
-	return file{name: name, typ: tar.TypeReg, mode: 0o755, body: body}
-}
-func symlink(name, to string) file {
-	return file{name: name, typ: tar.TypeSymlink, mode: 0o777, link: to}
-}
-func without(fs []file, name string) []file {
-	return slices.DeleteFunc(slices.Clone(fs), func(f file) bool { return f.name == name })
-}
+var (
+	dir, reg, exe, symlink, without = testfix.Dir, testfix.Reg, testfix.Exe, testfix.Symlink, testfix.Without
+)
 
 // layer writes files into an uncompressed tar and opens it as a layer; n is the
 // tar's length.
 func layer(t *testing.T, files []file) (l v1.Layer, n int64) {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, f := range files {
-		hdr := &tar.Header{Name: f.name, Typeflag: f.typ, Mode: f.mode, Linkname: f.link, Size: int64(len(f.body))}
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(f.body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	b := buf.Bytes()
+	b := testfix.Tar(t, files...)
 	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(b)), nil
 	})
@@ -169,22 +70,12 @@ func build(t *testing.T, s spec) (v1.Image, int64) {
 		layers = append(layers, l)
 		total += n
 	}
-	img, err := mutate.AppendLayers(empty.Image, layers...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture, cf.Variant = s.os, s.arch, s.variant
-	cf.Config.User = s.user
-	cf.Config.Entrypoint = s.entrypoint
-	cf.Config.Labels = s.labels
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		t.Fatal(err)
-	}
+	img := testfix.WithConfig(t, testfix.Image(t, layers...), func(cf *v1.ConfigFile) {
+		cf.OS, cf.Architecture, cf.Variant = s.os, s.arch, s.variant
+		cf.Config.User = s.user
+		cf.Config.Entrypoint = s.entrypoint
+		cf.Config.Labels = s.labels
+	})
 	return img, total
 }
 
@@ -261,7 +152,7 @@ func TestProduction(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		platform platform.Platform                       // default amd64
-		binary   func() ([]byte, error)                  // default amd64Bin
+		binary   func(testing.TB) []byte                 // default amd64Bin
 		cgo      bool                                    // needs a C compiler
 		mod      func(s *spec, e *Expect, binary []byte) // breaks one promise
 		want     string                                  // the one failing check; "" for none
@@ -312,7 +203,7 @@ func TestProduction(t *testing.T) {
 			mod: func(s *spec, e *Expect, _ []byte) { s.layers[0] = without(s.layers[0], "usr/local/bin/hello") }},
 		{name: "binary not executable", want: "entrypoint", contains: []string{"not executable (mode 0644)"},
 			mod: func(s *spec, e *Expect, b []byte) {
-				s.layers[0] = append(without(s.layers[0], "usr/local/bin/hello"), file{name: "usr/local/bin/hello", typ: tar.TypeReg, mode: 0o644, body: b})
+				s.layers[0] = append(without(s.layers[0], "usr/local/bin/hello"), file{Name: "usr/local/bin/hello", Type: tar.TypeReg, Mode: 0o644, Body: b})
 			}},
 		{name: "dynamic binary", platform: platform.Host(), binary: dynamicBin, cgo: true, want: "static-binary",
 			contains: []string{"static-binary: example.com/hello:1.2.3: /usr/local/bin/hello is dynamically linked", "CGO_ENABLED=0", "cgo"}},
@@ -354,7 +245,7 @@ func TestProduction(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.cgo {
-				needCgo(t)
+				testfix.NeedCgo(t)
 			}
 			p, build0 := tc.platform, tc.binary
 			if p == (platform.Platform{}) {
@@ -363,7 +254,7 @@ func TestProduction(t *testing.T) {
 			if build0 == nil {
 				build0 = amd64Bin
 			}
-			b := bin(t, build0)
+			b := build0(t)
 			s, e := production(p, b), expect(p)
 			if tc.mod != nil {
 				tc.mod(&s, &e, b)
@@ -435,7 +326,7 @@ func debugSpec(binary []byte) spec {
 }
 
 func TestDebug(t *testing.T) {
-	b := bin(t, amd64Bin)
+	b := amd64Bin(t)
 	prod, _ := build(t, production(amd64, b))
 	pres, err := Production("hello", prod, expect(amd64))
 	if err != nil || pres.Err() != nil {

@@ -1,7 +1,6 @@
 package version
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mageship/mageship/engine/internal/command"
 )
 
 // Facts are what git says about a work tree; Gather collects them, Compute reads them.
@@ -188,20 +189,20 @@ func gitRunner(env []string) runFunc {
 }
 
 func runGit(ctx context.Context, dir string, env []string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Dir = dir
-	cmd.Env = gitEnv(env)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	out, err := command.Output(ctx, command.Cmd{Name: "git", Args: args, Env: gitEnv(env), Dir: dir})
+	if err != nil {
+		msg := ""
+		var ce *command.Error
+		if errors.As(err, &ce) {
+			err = ce.Err
+			if ce.Output != "" {
+				msg = ": " + strings.TrimSpace(ce.Output)
+			}
+		}
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		msg := strings.TrimSpace(stderr.String())
-		if msg != "" {
-			msg = ": " + msg
-		}
 		return "", fmt.Errorf("running git %s in %q: %w%s", strings.Join(args, " "), dir, err, msg)
 	}
-	return stdout.String(), nil
+	return string(out), nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/mageship/mageship/engine/internal/imagefs"
 	"github.com/mageship/mageship/engine/internal/platform"
 	"github.com/mageship/mageship/engine/internal/rigtest"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 // Adopting mageship (issue #10) must leave the service's own dependencies alone. The
@@ -124,7 +125,7 @@ func (a *adoption) env(extra ...string) []string {
 func (a *adoption) start(t *testing.T) {
 	src := filepath.Join("testdata", "adopt", a.fixture.dir)
 	a.dir = filepath.Join(t.TempDir(), a.fixture.dir)
-	copyTree(t, src, a.dir)
+	testfix.CopyTree(t, src, a.dir)
 	rigtest.Git(t, a.dir, "init", "-q", "-b", "main")
 	rigtest.Git(t, a.dir, "add", "-A")
 	rigtest.Git(t, a.dir, "commit", "-q", "-m", "service before mageship")
@@ -307,7 +308,7 @@ func (a *adoption) checkImageDownloads(t *testing.T, build string) {
 	ref := a.fixture.binary + ":" + adoptStamp
 	t.Cleanup(func() { rigtest.Try("", rigtest.Environ(a.vars), "docker", "image", "rm", "-f", ref) })
 	if !strings.Contains(out, "built "+ref) {
-		t.Errorf("go tool mage image printed:\n%s", tailLines(out, 30))
+		t.Errorf("go tool mage image printed:\n%s", testfix.TailLines(out, 30))
 	}
 	bin := imageBinary(t, ref, a.fixture.binary)
 	linked := linkedModules(t, bin)
@@ -444,27 +445,6 @@ func modCache(t *testing.T) string {
 		})
 	})
 	return dir
-}
-
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 func readOrEmpty(t *testing.T, p string) []byte {

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/mageship/mageship/engine/internal/rigtest"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 // badInput is one wrong thing a user can do, and what mageship must answer.
@@ -175,13 +176,13 @@ func TestBadInput(t *testing.T) {
 			}
 			line := errorLine(out)
 			if err == nil {
-				t.Fatalf("mage %s succeeded; want an error with %q:\n%s", strings.Join(tc.args, " "), tc.want, tailLines(out, 15))
+				t.Fatalf("mage %s succeeded; want an error with %q:\n%s", strings.Join(tc.args, " "), tc.want, testfix.TailLines(out, 15))
 			}
 			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 {
 				t.Errorf("mage exited with %v, want a non-zero exit code", err)
 			}
 			if !strings.Contains(line, tc.want) {
-				t.Errorf("error line %q does not contain %q; output:\n%s", line, tc.want, tailLines(out, 15))
+				t.Errorf("error line %q does not contain %q; output:\n%s", line, tc.want, testfix.TailLines(out, 15))
 			}
 			if strings.Contains(out, "hunter2") {
 				t.Error("the output shows the secret's value")
@@ -249,7 +250,7 @@ func testInterruptedRelease(t *testing.T, build string) {
 	}
 	if !strings.Contains(out.String(), started) {
 		cmd.Process.Kill()
-		t.Fatalf("the build never reached %q:\n%s", started, tailLines(out.String(), 20))
+		t.Fatalf("the build never reached %q:\n%s", started, testfix.TailLines(out.String(), 20))
 	}
 	time.Sleep(time.Second) // well inside the compile
 	cmd.Process.Signal(syscall.SIGINT)
@@ -258,11 +259,11 @@ func testInterruptedRelease(t *testing.T, build string) {
 	select {
 	case err := <-done:
 		if err == nil {
-			t.Fatalf("release finished despite Ctrl-C:\n%s", tailLines(out.String(), 20))
+			t.Fatalf("release finished despite Ctrl-C:\n%s", testfix.TailLines(out.String(), 20))
 		}
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()
-		t.Fatalf("release did not stop within 30 s of Ctrl-C:\n%s", tailLines(out.String(), 20))
+		t.Fatalf("release did not stop within 30 s of Ctrl-C:\n%s", testfix.TailLines(out.String(), 20))
 	}
 	// Every child of a release (go build, buildx) names the release's own temporary
 	// directory, mageship-release-*, and this release's version, 0.4.1 (in -X or

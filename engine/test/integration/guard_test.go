@@ -10,6 +10,7 @@ import (
 
 	"github.com/mageship/mageship/engine/internal/registry"
 	"github.com/mageship/mageship/engine/internal/rigtest"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 // TestVerifyAndSmoke runs image:verify and image:test on local images, then image:test
@@ -52,7 +53,7 @@ func TestVerifyAndSmoke(t *testing.T) {
 	os.Remove(filepath.Join(dir, "dist", "release.json"))
 	out, err := rigtest.Try(dir, rigtest.Environ(vars), "go", "tool", "mage", "image:test")
 	if err == nil || !strings.Contains(out, "is not in the local Docker engine: build it with mage image") {
-		t.Errorf("image:test of a version that was never built: err %v, output:\n%s", err, tailLines(out, 5))
+		t.Errorf("image:test of a version that was never built: err %v, output:\n%s", err, testfix.TailLines(out, 5))
 	}
 	out, err = rigtest.Try(dir, rigtest.Environ(vars, "VERSION=0.8.0"), "go", "tool", "mage", "image:test")
 	if err == nil {
@@ -60,7 +61,7 @@ func TestVerifyAndSmoke(t *testing.T) {
 	}
 	for _, want := range []string{"smoke test of hello:", "GET /healthz on port 9999: ", "container logs:", "listening on :8080"} {
 		if !strings.Contains(out, want) {
-			t.Errorf("failing image:test output lacks %q:\n%s", want, tailLines(out, 15))
+			t.Errorf("failing image:test output lacks %q:\n%s", want, testfix.TailLines(out, 15))
 		}
 	}
 	left := rigtest.Run(t, dir, rigtest.Environ(vars), "docker", "ps", "-aq", "--filter", "ancestor=hello:0.8.0")
@@ -77,11 +78,11 @@ func TestVerifyFailureRemovesImage(t *testing.T) {
 	rigtest.Git(t, dir, "tag", "v0.8.1")
 	out, err := rigtest.Try(dir, rigtest.Environ(vars, "MAGESHIP_RUNTIME_IMAGE="+vars["MAGESHIP_DEBUG_IMAGE"]), "go", "tool", "mage", "image")
 	if err == nil {
-		t.Fatalf("a production image with a shell passed:\n%s", tailLines(out, 10))
+		t.Fatalf("a production image with a shell passed:\n%s", testfix.TailLines(out, 10))
 	}
 	for _, want := range []string{"shell: hello:0.8.1: ", "use the debug variant to get a shell", "was removed from the engine"} {
 		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q:\n%s", want, tailLines(out, 10))
+			t.Errorf("output lacks %q:\n%s", want, testfix.TailLines(out, 10))
 		}
 	}
 	if _, err := rigtest.Try(dir, rigtest.Environ(vars), "docker", "image", "inspect", "hello:0.8.1"); err == nil {

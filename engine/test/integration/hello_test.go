@@ -19,6 +19,7 @@ import (
 	"github.com/mageship/mageship/engine/internal/registry"
 	"github.com/mageship/mageship/engine/internal/rigtest"
 	"github.com/mageship/mageship/engine/internal/ship"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 // productionFiles is everything a scratch production image of binary may hold.
@@ -212,7 +213,7 @@ func testHelloRelease(t *testing.T, build string) {
 	repo := fmt.Sprintf("%s/it/hello-%d", vars["MAGESHIP_RIG_REGISTRY"], time.Now().UnixNano())
 
 	out := rigtest.Mage(t, dir, vars, []string{"MAGESHIP_IMAGE=" + repo, "MAGESHIP_BUILD=" + build}, "release")
-	t.Logf("mage release:\n%s", tailLines(out, 12))
+	t.Logf("mage release:\n%s", testfix.TailLines(out, 12))
 
 	var sum ship.ReleaseSummary
 	b, err := os.ReadFile(filepath.Join(dir, "dist", "release.json"))
@@ -308,12 +309,4 @@ func readSums(t *testing.T, path string) map[string]string {
 		}
 	}
 	return sums
-}
-
-func tailLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/mageship/mageship/engine/internal/imagefs"
 	"github.com/mageship/mageship/engine/internal/platform"
 	"github.com/mageship/mageship/engine/internal/rigtest"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 // Zero configuration on the repository layouts real services use (issue #11). Each
@@ -77,11 +78,11 @@ func (l *layout) fail(t *testing.T, extra []string, args ...string) string {
 	env := rigtest.Environ(l.vars, append(slices.Clone(l.env), extra...)...)
 	out, err := rigtest.Try(l.dir, env, "go", append([]string{"tool", "mage"}, args...)...)
 	if err == nil {
-		t.Fatalf("mage %s succeeded, want an error:\n%s", strings.Join(args, " "), tailLines(out, 20))
+		t.Fatalf("mage %s succeeded, want an error:\n%s", strings.Join(args, " "), testfix.TailLines(out, 20))
 	}
 	line := errorLine(out)
 	if strings.Count(out, "Error: ") != 1 {
-		t.Errorf("mage %s printed %d error lines, want 1:\n%s", strings.Join(args, " "), strings.Count(out, "Error: "), tailLines(out, 20))
+		t.Errorf("mage %s printed %d error lines, want 1:\n%s", strings.Join(args, " "), strings.Count(out, "Error: "), testfix.TailLines(out, 20))
 	}
 	t.Logf("mage %s: %s", strings.Join(args, " "), line)
 	return line
@@ -135,7 +136,7 @@ func (l *layout) image(t *testing.T, extra []string, bin, wantVersion string) (s
 	ref := bin + ":" + layoutVersion
 	host := platform.Host()
 	if !strings.Contains(out, "built "+ref+" (production, "+host.String()+")") || !strings.Contains(out, "verified "+ref) {
-		t.Errorf("mage image did not build and verify %s:\n%s", ref, tailLines(out, 15))
+		t.Errorf("mage image did not build and verify %s:\n%s", ref, testfix.TailLines(out, 15))
 	}
 	eng, err := daemon.New(ctx)
 	if err != nil {
@@ -293,7 +294,7 @@ func TestLayoutVendor(t *testing.T) {
 	l.zeroConfig(t, "vendored")
 	out, b := l.image(t, []string{"MAGESHIP_BUILD=container"}, "vendored", layoutVersion)
 	if !strings.Contains(out, "-mod=vendor") {
-		t.Errorf("the container build did not use -mod=vendor:\n%s", tailLines(out, 30))
+		t.Errorf("the container build did not use -mod=vendor:\n%s", testfix.TailLines(out, 30))
 	}
 	host, err := os.ReadFile(filepath.Join(l.dir, "dist", platform.Host().Dir(), "vendored"))
 	if err != nil {
@@ -336,7 +337,7 @@ func TestLayoutToolchain(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := goVersion(p); !strings.HasPrefix(got, "go1.26") {
-		t.Errorf("container path: built by %s, want the builder image's go1.26\n%s", got, tailLines(out, 10))
+		t.Errorf("container path: built by %s, want the builder image's go1.26\n%s", got, testfix.TailLines(out, 10))
 	}
 	older := l.vars["MAGESHIP_RIG_REGISTRY"] + "/nowhere/golang:1.25-alpine"
 	line := l.fail(t, []string{"MAGESHIP_BUILD=container", "MAGESHIP_BUILDER_IMAGE=" + older}, "image")
@@ -358,7 +359,7 @@ func TestLayoutToolchain(t *testing.T) {
 	want = "Error: go build . for linux/amd64: go: go.mod requires go >= 1.99 (running go " + strings.TrimPrefix(runtime.Version(), "go") +
 		"; GOTOOLCHAIN=local): install Go 1.99 or newer on this machine, or let the go command fetch it (GOTOOLCHAIN=auto)"
 	if line := errorLine(out); err == nil || !strings.HasPrefix(line, "Error: go build . for linux/") || !strings.Contains(line, strings.TrimPrefix(want, "Error: go build . for linux/amd64")) {
-		t.Errorf("compiled magefile, mage binaries: %v\n%s\nwant a line like %q", err, tailLines(out, 10), want)
+		t.Errorf("compiled magefile, mage binaries: %v\n%s\nwant a line like %q", err, testfix.TailLines(out, 10), want)
 	} else {
 		t.Logf("mage binaries: %s", line)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/mageship/mageship/engine/internal/platform"
 	"github.com/mageship/mageship/engine/internal/registry"
 	"github.com/mageship/mageship/engine/internal/rigtest"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 // TestMulti builds and releases the two-image example: api on scratch (port 9090),
@@ -25,7 +26,7 @@ func TestMulti(t *testing.T) {
 	out := rigtest.Mage(t, dir, vars, nil, "image")
 	for _, want := range []string{"built api:3.2.1 (production", "built worker:3.2.1 (production"} {
 		if !strings.Contains(out, want) {
-			t.Errorf("mage image output lacks %q:\n%s", want, tailLines(out, 10))
+			t.Errorf("mage image output lacks %q:\n%s", want, testfix.TailLines(out, 10))
 		}
 	}
 	eng, err := daemon.New(ctx)

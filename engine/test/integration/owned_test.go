@@ -17,6 +17,7 @@ import (
 	"github.com/mageship/mageship/engine/internal/owned"
 	"github.com/mageship/mageship/engine/internal/rigtest"
 	"github.com/mageship/mageship/engine/internal/ship"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 // The TestOwned tests check issue #16's rule for every path mageship writes in a
@@ -119,7 +120,7 @@ func refuse(t *testing.T, dir string, vars map[string]string, env []string, want
 	t.Helper()
 	out, err := rigtest.Try(dir, rigtest.Environ(vars, env...), "go", append([]string{"tool", "mage"}, args...)...)
 	if err == nil {
-		t.Fatalf("mage %s succeeded; want %q\n%s", strings.Join(args, " "), want, tailLines(out, 15))
+		t.Fatalf("mage %s succeeded; want %q\n%s", strings.Join(args, " "), want, testfix.TailLines(out, 15))
 	}
 	var said []string
 	for _, l := range strings.Split(out, "\n") {
@@ -146,7 +147,7 @@ func mustContain(t *testing.T, out string, lines ...string) {
 	t.Helper()
 	for _, l := range lines {
 		if !slices.Contains(strings.Split(out, "\n"), l) {
-			t.Errorf("the output lacks the line %q:\n%s", l, tailLines(out, 15))
+			t.Errorf("the output lacks the line %q:\n%s", l, testfix.TailLines(out, 15))
 		}
 	}
 }
@@ -390,7 +391,7 @@ func TestOwnedRelease(t *testing.T) {
 		out = rigtest.Mage(t, dir, vars, env, "release:platform", strings.Replace(p, "_", "/", 1))
 		for _, v := range []string{"production", "debug"} {
 			if f := "dist/digests/" + name + "-" + v + "-" + p + ".json"; !strings.Contains(out, "by digest; wrote "+f+"\n") {
-				t.Errorf("release:platform did not say it wrote %s:\n%s", f, tailLines(out, 10))
+				t.Errorf("release:platform did not say it wrote %s:\n%s", f, testfix.TailLines(out, 10))
 			}
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mageship/mageship/engine/internal/rigtest"
 	"github.com/mageship/mageship/engine/internal/ship"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 // TestProgress releases the hello example in each way a release is watched: in CI
@@ -105,7 +106,7 @@ func TestProgress(t *testing.T) {
 		out := rigtest.Mage(t, dir, vars, append(env, "MAGESHIP_PROGRESS=plain"), "release")
 		for _, want := range []string{"[assemble hello (production)] #1 [internal] load build definition", "mageship: push hello (debug) done in "} {
 			if !strings.Contains(out, want) {
-				t.Errorf("MAGESHIP_PROGRESS=plain printed no %q:\n%s", want, tailLines(out, 20))
+				t.Errorf("MAGESHIP_PROGRESS=plain printed no %q:\n%s", want, testfix.TailLines(out, 20))
 			}
 		}
 	})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mageship/mageship/engine/internal/rigtest"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 var floatingHelloTags = []string{"1.2", "1", "latest", "1.2-debug", "1-debug", "latest-debug"}
@@ -75,7 +76,7 @@ func TestReleaseRaceFloatingTags(t *testing.T) {
 		t.Helper()
 		out, err := release(dir, repo)
 		if err != nil {
-			t.Fatalf("release in %s: %v\n%s", filepath.Base(dir), err, tailLines(out, 30))
+			t.Fatalf("release in %s: %v\n%s", filepath.Base(dir), err, testfix.TailLines(out, 30))
 		}
 		return out
 	}
@@ -89,7 +90,7 @@ func TestReleaseRaceFloatingTags(t *testing.T) {
 		out := mustRelease(stale, repo)
 		note := "note: " + repo + ": 1.2.4 is released there, higher than 1.2.3: not moving 1.2, 1, latest, 1.2-debug, 1-debug, latest-debug"
 		if !strings.Contains(out, note) {
-			t.Errorf("stale release output lacks %q:\n%s", note, tailLines(out, 20))
+			t.Errorf("stale release output lacks %q:\n%s", note, testfix.TailLines(out, 20))
 		}
 		checkFloatingOn(t, repo, newer)
 		if d := tagState(t, repo, []string{"1.2.3", "1.2.3-debug"}); d["1.2.3"] != digestsOf(t, stale)["production"] || d["1.2.3-debug"] != digestsOf(t, stale)["debug"] {
@@ -139,23 +140,23 @@ func TestReleaseRaceFloatingTags(t *testing.T) {
 		select {
 		case <-held:
 		case <-done:
-			t.Fatalf("the stale release ended without writing 1.2: %v\n%s", staleErr, tailLines(staleOut, 30))
+			t.Fatalf("the stale release ended without writing 1.2: %v\n%s", staleErr, testfix.TailLines(staleOut, 30))
 		case <-time.After(10 * time.Minute):
 			t.Fatal("the stale release did not reach its floating tags in 10 minutes")
 		}
 		newerOut := mustRelease(newer, direct)
 		if strings.Contains(newerOut, "not moving") {
-			t.Errorf("the newer release held its floating tags back:\n%s", tailLines(newerOut, 20))
+			t.Errorf("the newer release held its floating tags back:\n%s", testfix.TailLines(newerOut, 20))
 		}
 		checkFloatingOn(t, direct, newer)
 		close(resume)
 		<-done
 		if staleErr != nil {
-			t.Fatalf("stale release: %v\n%s", staleErr, tailLines(staleOut, 30))
+			t.Fatalf("stale release: %v\n%s", staleErr, testfix.TailLines(staleOut, 30))
 		}
 		note := "note: " + viaProxy + ": 1.2.4 was released while 1.2.3 was being tagged: moved 1.2, 1, latest, 1.2-debug, 1-debug, latest-debug back to 1.2.4"
 		if !strings.Contains(staleOut, note) {
-			t.Errorf("stale release output lacks %q:\n%s", note, tailLines(staleOut, 20))
+			t.Errorf("stale release output lacks %q:\n%s", note, testfix.TailLines(staleOut, 20))
 		}
 		checkFloatingOn(t, direct, newer)
 	})
@@ -170,7 +171,7 @@ func TestReleaseRaceFloatingTags(t *testing.T) {
 		wg.Wait()
 		for i := range errs {
 			if errs[i] != nil {
-				t.Fatalf("concurrent release %d: %v\n%s", i, errs[i], tailLines(outs[i], 30))
+				t.Fatalf("concurrent release %d: %v\n%s", i, errs[i], testfix.TailLines(outs[i], 30))
 			}
 		}
 		checkFloatingOn(t, repo, newer)

@@ -14,6 +14,7 @@ import (
 	"github.com/mageship/mageship/engine/internal/platform"
 	"github.com/mageship/mageship/engine/internal/registry"
 	"github.com/mageship/mageship/engine/internal/rigtest"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 var allHelloTags = []string{"1.0.0", "1.0", "1", "latest", "1.0.0-debug", "1.0-debug", "1-debug", "latest-debug"}
@@ -84,14 +85,14 @@ func TestReleaseFailureInjection(t *testing.T) {
 			faulty.set(tc.policy)
 			out, err := rigtest.Try(dir, rigtest.Environ(vars, env...), "go", "tool", "mage", "release")
 			if err == nil {
-				t.Fatalf("release succeeded through a broken registry:\n%s", tailLines(out, 20))
+				t.Fatalf("release succeeded through a broken registry:\n%s", testfix.TailLines(out, 20))
 			}
 			if faulty.failures() == 0 {
-				t.Fatalf("no failure was injected; the test proves nothing:\n%s", tailLines(out, 20))
+				t.Fatalf("no failure was injected; the test proves nothing:\n%s", testfix.TailLines(out, 20))
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(out, w) {
-					t.Errorf("release output lacks %q:\n%s", w, tailLines(out, 20))
+					t.Errorf("release output lacks %q:\n%s", w, testfix.TailLines(out, 20))
 				}
 			}
 			after := tagState(t, strings.Replace(repo, faulty.Addr, vars["MAGESHIP_RIG_REGISTRY"], 1), allHelloTags)
@@ -117,7 +118,7 @@ func TestReleaseDistributed(t *testing.T) {
 
 	out, err := rigtest.Try(dir, rigtest.Environ(vars, env...), "go", "tool", "mage", "release:merge")
 	if err == nil || !strings.Contains(out, "run mage release:platform linux/amd64") {
-		t.Errorf("merge without digests: err %v, output:\n%s", err, tailLines(out, 5))
+		t.Errorf("merge without digests: err %v, output:\n%s", err, testfix.TailLines(out, 5))
 	}
 	for _, p := range []string{"linux/amd64", "linux/arm64"} {
 		rigtest.Mage(t, dir, vars, env, "release:platform", p)
@@ -174,10 +175,10 @@ func TestRegistryAuth(t *testing.T) {
 	}
 	want := "run docker login " + host
 	if !strings.Contains(out, want) {
-		t.Errorf("release without login does not say %q:\n%s", want, tailLines(out, 10))
+		t.Errorf("release without login does not say %q:\n%s", want, testfix.TailLines(out, 10))
 	}
 	if strings.Contains(out, "mageship: assemble") {
-		t.Errorf("release without login started a build before checking access:\n%s", tailLines(out, 10))
+		t.Errorf("release without login started a build before checking access:\n%s", testfix.TailLines(out, 10))
 	}
 
 	if d, err := registry.Resolve(t.Context(), repo+":0.9.0"); err == nil || !registry.IsAuth(err) {

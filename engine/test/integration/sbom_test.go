@@ -1,11 +1,9 @@
 package integration
 
 import (
-	"archive/tar"
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -23,7 +21,7 @@ import (
 
 	"github.com/mageship/mageship/engine/internal/rigtest"
 	"github.com/mageship/mageship/engine/internal/sbom"
-	"github.com/mageship/mageship/engine/internal/sbom/sbomtest"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 // TestSBOMOnRigRegistry attaches the SBOM of a real binary to the image holding it,
@@ -39,7 +37,7 @@ func TestSBOMOnRigRegistry(t *testing.T) {
 
 	for _, arch := range []string{"amd64", "arm64"} {
 		t.Run(arch, func(t *testing.T) {
-			bin := sbomtest.BuildHello(t, arch)
+			bin := testfix.BuildHello(t, arch)
 			subject := pushBinaryImage(t, repo, bin, arch)
 			doc, err := sbom.FromFile(bin, commitTime, sbom.WithName(subject))
 			if err != nil {
@@ -66,7 +64,7 @@ func TestSBOMOnRigRegistry(t *testing.T) {
 			for _, m := range mods {
 				list = append(list, m.Path+" "+m.Version+" "+m.Sum)
 			}
-			want := sbomtest.GoVersionM(t, bin)
+			want := testfix.GoVersionM(t, bin)
 			if diff := cmp.Diff(want.Deps, list); diff != "" {
 				t.Errorf("modules, go version -m (-) vs SBOM read from the registry (+):\n%s", diff)
 			}
@@ -133,33 +131,15 @@ func pushBinaryImage(t *testing.T, repo, bin, arch string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	if err := tw.WriteHeader(&tar.Header{Name: "hello", Mode: 0o755, Size: int64(len(b)), Typeflag: tar.TypeReg}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(tw, bytes.NewReader(b)); err != nil {
-		t.Fatal(err)
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	img, err := mutate.AppendLayers(mutate.MediaType(empty.Image, types.OCIManifestSchema1), static.NewLayer(buf.Bytes(), types.OCIUncompressedLayer))
+	layer := static.NewLayer(testfix.Tar(t, testfix.Exe("hello", b)), types.OCIUncompressedLayer)
+	img, err := mutate.AppendLayers(mutate.MediaType(empty.Image, types.OCIManifestSchema1), layer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", arch
-	cf.Config.Entrypoint = []string{"/hello"}
-	img, err = mutate.ConfigFile(img, cf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img = testfix.WithConfig(t, mutate.ConfigMediaType(img, types.OCIConfigJSON), func(cf *v1.ConfigFile) {
+		cf.OS, cf.Architecture = "linux", arch
+		cf.Config.Entrypoint = []string{"/hello"}
+	})
 	return pushImageByDigest(t, repo, img)
 }
 

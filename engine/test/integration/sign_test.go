@@ -21,8 +21,8 @@ import (
 
 	"github.com/mageship/mageship/engine/internal/rigtest"
 	"github.com/mageship/mageship/engine/internal/sbom"
-	"github.com/mageship/mageship/engine/internal/sbom/sbomtest"
 	"github.com/mageship/mageship/engine/internal/sign"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 // rigCosign returns the cosign the rig installed (scripts/rig env:
@@ -71,7 +71,7 @@ func TestSignOnRigRegistry(t *testing.T) {
 	outside := pushRandom(t, repo) // pushed to the same repository, never signed
 	// An SBOM referrer already there: cosign's signature (a Sigstore bundle, also a
 	// referrer) joins it in the same referrers tag and neither hides the other.
-	doc, err := sbom.FromFile(sbomtest.BuildHello(t), time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC))
+	doc, err := sbom.FromFile(testfix.BuildHello(t), time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/mageship/mageship/engine/internal/registry"
 	"github.com/mageship/mageship/engine/internal/rigtest"
 	"github.com/mageship/mageship/engine/internal/ship"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 // byMageship reports a request made by mageship itself (go-containerregistry), not
@@ -75,11 +76,11 @@ func TestReleaseThrottled(t *testing.T) {
 		out := rigtest.Mage(t, dir, vars, []string{"MAGESHIP_IMAGE=" + repo, "MAGESHIP_SBOM=off"}, "release")
 		took := time.Since(start)
 		if got := faulty.failures(); got != 4 {
-			t.Fatalf("%d 429s answered, want 4:\n%s", got, tailLines(out, 20))
+			t.Fatalf("%d 429s answered, want 4:\n%s", got, testfix.TailLines(out, 20))
 		}
 		const line = "registry throttling: 4 waits for 429 Too Many Requests (2 as Retry-After asked, 2 backing off), 4s"
 		if !strings.Contains(out, line) {
-			t.Errorf("release output lacks %q:\n%s", line, tailLines(out, 20))
+			t.Errorf("release output lacks %q:\n%s", line, testfix.TailLines(out, 20))
 		}
 		sum := releaseSummary(t, dir)
 		if want := (registry.Throttled{RetryAfter: 2, Backoff: 2, Seconds: 4}); sum.Throttled != want {
@@ -106,15 +107,15 @@ func TestReleaseThrottled(t *testing.T) {
 		start := time.Now()
 		out, err := rigtest.Try(dir, rigtest.Environ(vars, "MAGESHIP_IMAGE="+repo), "go", "tool", "mage", "release")
 		if err == nil {
-			t.Fatalf("release succeeded though the registry throttled every BuildKit write:\n%s", tailLines(out, 20))
+			t.Fatalf("release succeeded though the registry throttled every BuildKit write:\n%s", testfix.TailLines(out, 20))
 		}
 		if faulty.failures() == 0 {
-			t.Fatalf("no 429 was injected; the test proves nothing:\n%s", tailLines(out, 20))
+			t.Fatalf("no 429 was injected; the test proves nothing:\n%s", testfix.TailLines(out, 20))
 		}
 		e := errorLine(out)
 		for _, w := range []string{"pushing " + repo + " (", "the registry throttled BuildKit's push (429 Too Many Requests) and BuildKit gave up", "no tag was moved"} {
 			if !strings.Contains(e, w) {
-				t.Errorf("error line lacks %q: %s\n%s", w, e, tailLines(out, 20))
+				t.Errorf("error line lacks %q: %s\n%s", w, e, testfix.TailLines(out, 20))
 			}
 		}
 		if i := strings.Index(out, e); i >= 0 && strings.TrimSpace(out[i+len(e):]) != "" {

@@ -1,15 +1,14 @@
-// Package sbomtest is what the SBOM tests share: a small Go program with one
-// dependency compiled offline from the module cache, and what go version -m says about
-// a binary, to compare an SBOM with.
-package sbomtest
+package testfix
 
 import (
+	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/mageship/mageship/engine/internal/command"
 )
 
 // Info is what go version -m prints about a binary.
@@ -23,9 +22,9 @@ type Info struct {
 // GoVersionM runs go version -m on bin and parses its output.
 func GoVersionM(t testing.TB, bin string) Info {
 	t.Helper()
-	out, err := exec.Command("go", "version", "-m", bin).CombinedOutput()
+	out, err := command.CombinedOutput(context.Background(), command.Cmd{Name: "go", Args: []string{"version", "-m", bin}, Env: os.Environ()})
 	if err != nil {
-		t.Fatalf("go version -m %s: %v\n%s", bin, err, out)
+		t.Fatal(err)
 	}
 	var r Info
 	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
@@ -75,12 +74,11 @@ func BuildHello(t testing.TB, goarch ...string) string {
 		arch = goarch[0]
 	}
 	bin := filepath.Join(dir, "hello")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOSUMDB=off", "GOWORK=off",
+	env := append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOSUMDB=off", "GOWORK=off",
 		"GOTOOLCHAIN=local", "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build of the test program (needs golang.org/x/mod v0.43.0 in the module cache: go mod download in engine/): %v\n%s", err, out)
+	c := command.Cmd{Name: "go", Args: []string{"build", "-trimpath", "-ldflags=-s -w", "-o", bin, "."}, Env: env, Dir: dir}
+	if _, err := command.CombinedOutput(context.Background(), c); err != nil {
+		t.Fatalf("go build of the test program (needs golang.org/x/mod v0.43.0 in the module cache: go mod download in engine/): %v", err)
 	}
 	return bin
 }
