@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 
 	"golang.org/x/crypto/x509roots/fallback/bundle"
 
+	"github.com/mageship/mageship/engine/internal/command"
 	"github.com/mageship/mageship/engine/internal/config"
 	"github.com/mageship/mageship/engine/internal/gobuild"
 	"github.com/mageship/mageship/engine/internal/platform"
@@ -169,9 +169,7 @@ func caBundle() []byte {
 // goZoneinfo reads lib/time/zoneinfo.zip of the Go toolchain that builds the module
 // in dir (go env GOROOT there honours a toolchain line).
 func goZoneinfo(ctx context.Context, dir string, env []string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "go", "env", "GOROOT")
-	cmd.Dir, cmd.Env = dir, env
-	b, err := cmd.Output()
+	b, err := command.Output(ctx, command.Cmd{Name: "go", Args: []string{"env", "GOROOT"}, Dir: dir, Env: env})
 	if err != nil {
 		return nil, fmt.Errorf("finding Go's zoneinfo.zip (go env GOROOT): %w", err)
 	}

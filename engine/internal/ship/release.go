@@ -109,37 +109,21 @@ type releaseStep struct {
 func Release(ctx context.Context, o Options) (ReleaseSummary, error) {
 	o = o.withDefaults()
 	step := o.progress.Start("resolve", "")
-	rp, err := planRelease(ctx, o, nil)
+	ctx, rp, err := openRelease(ctx, o, "nothing was built")
 	if err != nil {
 		step.Done(err)
 		return ReleaseSummary{}, err
 	}
 	defer os.RemoveAll(rp.dir)
-	ctx = registry.CountThrottling(ctx, &rp.throttle)
-	err = rp.check(ctx, o)
+	err = rp.checkBeforeBuild(ctx, o)
+	if err == nil {
+		err = rp.resolveBases(ctx)
+	}
 	step.Done(err)
 	if err != nil {
 		return ReleaseSummary{}, err
 	}
 	return rp.execute(ctx, rp.stages(o))
-}
-
-// check runs, before anything is built, what can refuse a planned release: the
-// output directory, signing, push access, the builder; and records the base images.
-func (rp *releasePlan) check(ctx context.Context, o Options) error {
-	if err := rp.dist.Check(releaseFile); err != nil {
-		return distInTheWay(err, "nothing was built")
-	}
-	if err := checkSigning(rp.r); err != nil {
-		return err
-	}
-	if err := rp.checkPush(ctx); err != nil {
-		return err
-	}
-	if err := preflight(ctx, rp.r, rp.r.Platforms, rp.steps[0].spec.Build.Provenance, o.Stderr); err != nil {
-		return err
-	}
-	return rp.resolveBases(ctx)
 }
 
 // releaseStages are the side effects of a planned and checked release, in the order
