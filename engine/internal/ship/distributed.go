@@ -41,8 +41,10 @@ func ReleasePlatform(ctx context.Context, p string, o Options) ([]PlatformDigest
 	if err != nil {
 		return nil, err
 	}
+	step := o.progress.Start("resolve", "")
 	rp, err := planRelease(ctx, o, []platform.Platform{plat})
 	if err != nil {
+		step.Done(err)
 		return nil, err
 	}
 	defer os.RemoveAll(rp.dir)
@@ -50,10 +52,13 @@ func ReleasePlatform(ctx context.Context, p string, o Options) ([]PlatformDigest
 	for _, st := range rp.steps {
 		rels = append(rels, PlatformDigest{Image: st.pub.Image, Variant: st.pub.Variant, Platform: plat.String()}.rel())
 	}
-	if err := rp.dist.Check(rels...); err != nil {
-		return nil, distInTheWay(err, "nothing was built")
+	if err = rp.dist.Check(rels...); err != nil {
+		err = distInTheWay(err, "nothing was built")
+	} else {
+		err = rp.checkBeforeBuild(ctx, o)
 	}
-	if err := rp.checkBeforeBuild(ctx, o); err != nil {
+	step.Done(err)
+	if err != nil {
 		return nil, err
 	}
 	if err := rp.compile(ctx, o); err != nil {
