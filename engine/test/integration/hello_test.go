@@ -2,7 +2,6 @@ package integration
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,7 +17,6 @@ import (
 	"github.com/mageship/mageship/engine/internal/platform"
 	"github.com/mageship/mageship/engine/internal/registry"
 	"github.com/mageship/mageship/engine/internal/rigtest"
-	"github.com/mageship/mageship/engine/internal/ship"
 	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
@@ -215,16 +213,9 @@ func testHelloRelease(t *testing.T, build string) {
 	out := rigtest.Mage(t, dir, vars, []string{"MAGESHIP_IMAGE=" + repo, "MAGESHIP_BUILD=" + build}, "release")
 	t.Logf("mage release:\n%s", testfix.TailLines(out, 12))
 
-	var sum ship.ReleaseSummary
-	b, err := os.ReadFile(filepath.Join(dir, "dist", "release.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &sum); err != nil {
-		t.Fatal(err)
-	}
+	sum := releaseSummary(t, dir)
 	if sum.Version != "1.1.0" || len(sum.Images) != 2 {
-		t.Fatalf("release.json: %s", b)
+		t.Fatalf("release.json: %+v", sum)
 	}
 	wantTags := map[string][]string{
 		"production": {"1.1.0", "1.1", "1", "latest"},

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/mageship/mageship/engine/internal/rigtest"
-	"github.com/mageship/mageship/engine/internal/ship"
 	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
@@ -58,14 +56,7 @@ func TestProgress(t *testing.T) {
 			}
 		}
 
-		var sum ship.ReleaseSummary
-		b, err := os.ReadFile(filepath.Join(dir, "dist", "release.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(b, &sum); err != nil {
-			t.Fatal(err)
-		}
+		sum := releaseSummary(t, dir)
 		seen := map[string]bool{}
 		for _, s := range sum.Steps {
 			seen[s.Step+" "+s.Subject] = true
@@ -78,7 +69,7 @@ func TestProgress(t *testing.T) {
 		}
 		for _, want := range []string{"resolve ", "compile linux/amd64", "compile linux/arm64", "assemble hello (production)", "push hello (debug)", "verify hello (production)", "tag 8 tags"} {
 			if !seen[want] {
-				t.Errorf("release.json steps lack %q: %s", want, b)
+				t.Errorf("release.json steps lack %q: %+v", want, sum.Steps)
 			}
 		}
 
