@@ -409,7 +409,39 @@ func (rp *releasePlan) runAll(ctx context.Context, o Options) error {
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return cause
 	}
-	return errors.Join(errs...)
+	return joinLine(errs)
+}
+
+// lineErrors are failures of things done at once, in one line: a user reads one
+// line saying what was wrong.
+type lineErrors []error
+
+func (e lineErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, err := range e {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (e lineErrors) Unwrap() []error { return e }
+
+// joinLine is errors.Join's one-line twin: nil when every error is nil, the error
+// itself when there is one.
+func joinLine(errs []error) error {
+	var e lineErrors
+	for _, err := range errs {
+		if err != nil {
+			e = append(e, err)
+		}
+	}
+	switch len(e) {
+	case 0:
+		return nil
+	case 1:
+		return e[0]
+	}
+	return e
 }
 
 // verify reads the pushed index back and checks it: its platforms, and each
@@ -435,7 +467,7 @@ func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas map[str
 			ref := st.pub.Image + "@" + m.Digest
 			image, err := imagefs.FromRegistry(ctx, ref, m.Platform)
 			if err != nil {
-				errs[i] = fmt.Errorf("verifying %s: %w (no tag was moved)", ref, err)
+				errs[i] = fmt.Errorf("verifying %s: %w", ref, err)
 				return
 			}
 			key := st.pub.Image + " " + m.Platform.String()
@@ -444,7 +476,7 @@ func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas map[str
 			mu.Unlock()
 			sha, err := verifyImage(rp.r, st.spec.Image, st.spec.Variant, ref, image, m.Platform, rp.info, prodSHA, &outs[i])
 			if err != nil {
-				errs[i] = fmt.Errorf("%w (no tag was moved)", err)
+				errs[i] = err
 				return
 			}
 			if st.spec.Variant == Production {
@@ -459,8 +491,8 @@ func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas map[str
 	for i := range outs {
 		o.Stdout.Write(outs[i].Bytes())
 	}
-	if err := errors.Join(errs...); err != nil {
-		return err
+	if err := joinLine(errs); err != nil {
+		return fmt.Errorf("%w (no tag was moved)", err)
 	}
 	// The SBOMs one after another: uploads of the same blob (the empty config every
 	// artifact shares) to one repository at once can fail on a registry

@@ -78,3 +78,20 @@ func TestReleaseProtocolOrder(t *testing.T) {
 		})
 	}
 }
+
+func TestJoinLine(t *testing.T) {
+	a, b := errors.New("linux/amd64: image has 12 MiB, over the budget of 10 MiB"), errors.New("linux/arm64: image has 11 MiB, over the budget of 10 MiB")
+	if joinLine([]error{nil, nil}) != nil {
+		t.Error("joinLine of nils is not nil")
+	}
+	if got := joinLine([]error{nil, a}); got != a {
+		t.Errorf("joinLine of one error = %v, want it as it is", got)
+	}
+	got := joinLine([]error{a, nil, b})
+	if want := a.Error() + "; " + b.Error(); got.Error() != want {
+		t.Errorf("joinLine = %q, want %q", got, want)
+	}
+	if !errors.Is(got, a) || !errors.Is(got, b) {
+		t.Error("joinLine lost an error from its chain")
+	}
+}
