@@ -223,7 +223,7 @@ func mageCompileCmd(dir, out string, base []string) Cmd {
 
 // mageshipVars are the variables of mageship that the bench sets for a release, or
 // clears so that the caller's environment does not choose for it.
-var mageshipVars = []string{"MAGESHIP_BUILD", "MAGESHIP_CACHE_FROM", "MAGESHIP_CACHE_TO"}
+var mageshipVars = []string{"MAGESHIP_BUILD", "MAGESHIP_CACHE_FROM", "MAGESHIP_CACHE_TO", "MAGESHIP_ONLY", "MAGESHIP_JOBS"}
 
 // mageRelease is the release target of a service's magefile for one image.
 type mageRelease struct {
@@ -241,6 +241,9 @@ type mageRelease struct {
 	// CacheFrom and CacheTo are MAGESHIP_CACHE_FROM and MAGESHIP_CACHE_TO; empty
 	// leaves them unset.
 	CacheFrom, CacheTo string
+	// Only is MAGESHIP_ONLY (the images to release, of those the magefile lists);
+	// empty leaves it unset: every image.
+	Only string
 }
 
 func (m mageRelease) Cmd(goenv []string) Cmd {
@@ -256,6 +259,7 @@ func (m mageRelease) Cmd(goenv []string) Cmd {
 		{"MAGESHIP_CACHE_TO", m.CacheTo},
 		{"BUILDX_BUILDER", m.Builder},
 		{"MAGEFILE_CACHE", m.MagefileCache},
+		{"MAGESHIP_ONLY", m.Only},
 	} {
 		if e.val != "" {
 			kv = append(kv, e.name+"="+e.val)

@@ -150,7 +150,7 @@ func TestFloorCmds(t *testing.T) {
 }
 
 func TestMageRelease(t *testing.T) {
-	base := []string{"MAGESHIP_ALLOW_DIRTY=1", "VERSION=9.9.9", "GOPROXY=http://127.0.0.1:1", "MAGESHIP_BUILD=container", "MAGESHIP_CACHE_TO=type=gha"}
+	base := []string{"MAGESHIP_ALLOW_DIRTY=1", "VERSION=9.9.9", "GOPROXY=http://127.0.0.1:1", "MAGESHIP_BUILD=container", "MAGESHIP_CACHE_TO=type=gha", "MAGESHIP_ONLY=api", "MAGESHIP_JOBS=1"}
 	plats := []platform.Platform{amd64, arm64}
 	tests := []struct {
 		name string
@@ -179,6 +179,13 @@ func TestMageRelease(t *testing.T) {
 				"MAGESHIP_ALLOW_DIRTY=", "VERSION=",
 				"MAGESHIP_CACHE_FROM=type=local,src=/a/{name}", "MAGESHIP_CACHE_TO=type=local,dest=/b/{name},mode=max",
 				"BUILDX_BUILDER=fresh", "MAGEFILE_CACHE=/w/mf",
+			}}},
+		{"one image of several: MAGESHIP_ONLY set, the caller's MAGESHIP_JOBS cleared",
+			mageRelease{Bin: "/w/mage-many", Dir: "/w/many", Image: "r/many", Platforms: plats, Only: "svc03"},
+			Cmd{Dir: "/w/many", Name: "/w/mage-many", Args: []string{"release"}, Env: []string{
+				"GOPROXY=http://127.0.0.1:1",
+				"MAGESHIP_IMAGE=r/many", "MAGESHIP_PLATFORMS=linux/amd64,linux/arm64",
+				"MAGESHIP_ALLOW_DIRTY=", "VERSION=", "MAGESHIP_ONLY=svc03",
 			}}},
 	}
 	for _, tc := range tests {

@@ -24,7 +24,7 @@ const (
 	EnvWork  = "MAGESHIP_BENCH_WORK"  // scratch directory; default a new temporary one
 	EnvKeep  = "MAGESHIP_BENCH_KEEP"  // 1 keeps the scratch directory (it is always kept after a failure)
 	EnvTools = "MAGESHIP_BENCH_TOOLS" // where ko is installed; default <user cache dir>/mageship-bench
-	// EnvScenarios is a comma list of scenarios (local, ci); default both.
+	// EnvScenarios is a comma list of scenarios (local, ci, many); default all.
 	EnvScenarios = "MAGESHIP_BENCH_SCENARIOS"
 	// EnvContenders is a comma list of contenders (naive, mageship, mageship_container,
 	// ko, floor); default all. A contender runs in the scenarios that have it.
@@ -39,10 +39,14 @@ const (
 	// CI is the CI scenario: every job on a brand-new BuildKit daemon, with only what
 	// the contender's CI recipe restores, after a one-line change.
 	CI = "ci"
+	// Many is the many-images scenario: one release of every image of a generated
+	// 10-image repository against one release per image, one after another. It
+	// measures mageship's default path on its own repository, not the services.
+	Many = "many"
 )
 
 // scenarioNames are the scenarios a full run measures, in order.
-var scenarioNames = []string{Local, CI}
+var scenarioNames = []string{Local, CI, Many}
 
 // ciContenders are the contenders of the CI scenario; the naive Dockerfile has no
 // CI recipe to speak of.
@@ -131,8 +135,8 @@ func newConfig(root string, getenv func(string) string, environ []string, rig ma
 	if c.Contenders, err = parseList(EnvContenders, getenv(EnvContenders), contenderNames, "contender"); err != nil {
 		return c, err
 	}
-	if len(c.contenders(Local)) == 0 && len(c.contenders(CI)) == 0 {
-		return c, fmt.Errorf("%s=%s and %s=%s leave nothing to measure: the CI scenario has %s",
+	if len(c.contenders(Local)) == 0 && len(c.contenders(CI)) == 0 && !c.measuresMany() {
+		return c, fmt.Errorf("%s=%s and %s=%s leave nothing to measure: the CI scenario has %s, the many-images scenario mageship",
 			EnvScenarios, getenv(EnvScenarios), EnvContenders, getenv(EnvContenders), strings.Join(ciContenders, ", "))
 	}
 	if v := getenv(EnvOut); v != "" {
@@ -194,10 +198,10 @@ func parseList(env, v string, known []string, what string) ([]string, error) {
 	return out, nil
 }
 
-// contenders are the contenders this run measures in scenario, in contenderNames
-// order: none when the scenario is not selected.
+// contenders are the contenders this run measures in scenario (local or ci), in
+// contenderNames order: none when the scenario is not selected.
 func (c Config) contenders(scenario string) []string {
-	if len(c.Scenarios) > 0 && !slices.Contains(c.Scenarios, scenario) {
+	if scenario == Many || len(c.Scenarios) > 0 && !slices.Contains(c.Scenarios, scenario) {
 		return nil
 	}
 	var out []string
@@ -210,6 +214,19 @@ func (c Config) contenders(scenario string) []string {
 		}
 	}
 	return out
+}
+
+// measuresMany reports whether this run measures the many-images scenario: it is
+// selected, and so is mageship, its one contender.
+func (c Config) measuresMany() bool {
+	return (len(c.Scenarios) == 0 || slices.Contains(c.Scenarios, Many)) &&
+		(len(c.Contenders) == 0 || slices.Contains(c.Contenders, "mageship"))
+}
+
+// measuresServices reports whether this run measures the services (hello, large):
+// the local or the CI scenario has a contender.
+func (c Config) measuresServices() bool {
+	return len(c.contenders(Local)) > 0 || len(c.contenders(CI)) > 0
 }
 
 // measures reports whether contender runs in any scenario of this run.

@@ -89,6 +89,17 @@ func TestNewConfig(t *testing.T) {
 				t.Errorf("Scenarios = %v", c.Scenarios)
 			}
 		}, false},
+		{"the many-images scenario alone", map[string]string{EnvScenarios: "many"}, func(t *testing.T, c Config) {
+			if !c.measuresMany() || c.measuresServices() || c.contenders(Many) != nil {
+				t.Errorf("many %v, services %v, many's contenders %v; want the many-images scenario only", c.measuresMany(), c.measuresServices(), c.contenders(Many))
+			}
+		}, false},
+		{"every scenario, many too, by default", nil, func(t *testing.T, c Config) {
+			if !c.measuresMany() || !c.measuresServices() {
+				t.Errorf("many %v, services %v; want both", c.measuresMany(), c.measuresServices())
+			}
+		}, false},
+		{"the many-images scenario measures mageship only", map[string]string{EnvScenarios: "many", EnvContenders: "ko"}, nil, true},
 		{"zero runs", map[string]string{EnvRuns: "0"}, nil, true},
 		{"unknown service", map[string]string{EnvOnly: "world"}, nil, true},
 		{"unknown scenario", map[string]string{EnvScenarios: "cloud"}, nil, true},

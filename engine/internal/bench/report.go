@@ -66,6 +66,8 @@ type Report struct {
 	Settings    Settings                      `json:"settings"`
 	ServiceInfo map[string]serviceInfo        `json:"service_info"`
 	Services    map[string]map[string]*Result `json:"services"`
+	// Many is the many-images scenario; nil when the run left it out.
+	Many *ManyResult `json:"many_images,omitempty"`
 }
 
 // Settings are what the run measured against.
@@ -200,6 +202,9 @@ func (rep Report) Markdown() string {
 				ratio(r, cs["ko"], ci), ratio(r, cs["floor"], ci))
 		})
 	}
+	if m := rep.Many; m != nil && m.AllMedianS != nil {
+		b.WriteString(m.markdown())
+	}
 	for _, t := range []struct {
 		title string
 		check func(map[string]*Result) []string
@@ -214,7 +219,9 @@ func (rep Report) Markdown() string {
 			fmt.Fprintf(&b, "\n## %s\n\n%s", t.title, strings.Join(lines, ""))
 		}
 	}
-	b.WriteString("\n## Contenders\n\n")
+	if len(rep.Services) > 0 {
+		b.WriteString("\n## Contenders\n\n")
+	}
 	for _, name := range contenderNames {
 		for _, svc := range rep.serviceOrder() {
 			if r, ok := rep.Services[svc][name]; ok {

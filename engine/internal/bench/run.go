@@ -44,11 +44,17 @@ func Run(ctx context.Context, c Config) (err error) {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.Stdout, "bench: %s\nbench: %d run(s) of %s\n", machine, c.Runs, strings.Join(c.services(), ", "))
+	fmt.Fprintf(c.Stdout, "bench: %s\n", machine)
+	if c.measuresServices() {
+		fmt.Fprintf(c.Stdout, "bench: %d run(s) of %s\n", c.Runs, strings.Join(c.services(), ", "))
+	}
 	for _, sc := range scenarioNames {
 		if cs := c.contenders(sc); len(cs) > 0 {
 			fmt.Fprintf(c.Stdout, "bench: %s scenario: %s\n", sc, strings.Join(cs, ", "))
 		}
+	}
+	if c.measuresMany() {
+		fmt.Fprintf(c.Stdout, "bench: %s scenario: %d run(s) of mageship on %d images\n", Many, c.Runs, manyImages)
 	}
 	ko := ""
 	if c.measures("ko") {
@@ -86,12 +92,20 @@ func Run(ctx context.Context, c Config) (err error) {
 		ServiceInfo: map[string]serviceInfo{},
 		Services:    map[string]map[string]*Result{},
 	}
-	for _, name := range c.services() {
-		res, info, err := benchService(ctx, r, c, name, filepath.Join(work, name), p, ko, strconv.FormatInt(start.Unix(), 36))
-		if err != nil {
-			return fmt.Errorf("benchmarking %s: %w", name, err)
+	word := strconv.FormatInt(start.Unix(), 36)
+	if c.measuresServices() {
+		for _, name := range c.services() {
+			res, info, err := benchService(ctx, r, c, name, filepath.Join(work, name), p, ko, word)
+			if err != nil {
+				return fmt.Errorf("benchmarking %s: %w", name, err)
+			}
+			rep.Services[name], rep.ServiceInfo[name] = res, info
 		}
-		rep.Services[name], rep.ServiceInfo[name] = res, info
+	}
+	if c.measuresMany() {
+		if rep.Many, err = benchMany(ctx, r, c, filepath.Join(work, Many), p, word); err != nil {
+			return fmt.Errorf("many-images scenario: %w", err)
+		}
 	}
 	rep.Date = start.UTC().Format(time.RFC3339)
 	if err := rep.write(c.Out); err != nil {

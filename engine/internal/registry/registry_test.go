@@ -7,7 +7,10 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"path"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -444,5 +447,56 @@ func TestDescribeSingleImage(t *testing.T) {
 	if idx.Digest != d.String() || len(idx.Platforms) != 1 || idx.Platforms[0].Digest != d.String() ||
 		idx.Platforms[0].Platform != (platform.Platform{OS: "linux", Arch: "arm64"}) || idx.Platforms[0].User != "65534:65534" {
 		t.Errorf("Describe(single image) = %+v", idx)
+	}
+}
+
+// TestPublishFinishesAnInterruptedPublish: a publish that stopped part-way (a release
+// killed between tag writes: some exact and floating tags written, the rest not) is
+// finished by the same publish run again, which writes only the tags not yet in place
+// and ends where one uninterrupted publish ends.
+func TestPublishFinishesAnInterruptedPublish(t *testing.T) {
+	ctx := context.Background()
+	reg := newRegistry()
+	digest, _ := pushIndex(t, serve(t, reg))
+	var puts []string
+	var mu sync.Mutex
+	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isManifest(r, http.MethodPut) {
+			mu.Lock()
+			puts = append(puts, path.Base(r.URL.Path))
+			mu.Unlock()
+		}
+		reg.ServeHTTP(w, r)
+	}))
+	repo := host + "/" + repoPath
+	opts := testOptions(1)
+	moves := []Move{
+		{Repo: repo, Tag: "1.2.3", Digest: digest},
+		{Repo: repo, Tag: "1.2", Digest: digest, Floating: true},
+		{Repo: repo, Tag: "1", Digest: digest, Floating: true},
+		{Repo: repo, Tag: "latest", Digest: digest, Floating: true},
+	}
+	keepAll := func(_ context.Context, fl []Move) ([]Move, error) { return fl, nil }
+
+	// What the killed release left: its exact tag and its first floating tag.
+	if err := Publish(ctx, moves[:2], keepAll, opts...); err != nil {
+		t.Fatal(err)
+	}
+	puts = nil
+	if err := Publish(ctx, moves, keepAll, opts...); err != nil {
+		t.Fatalf("publishing again over a partial publish: %v", err)
+	}
+	if want := []string{"1", "latest"}; !slices.Equal(puts, want) {
+		t.Errorf("the second publish wrote %v, want only the tags not yet in place, %v", puts, want)
+	}
+	for _, m := range moves {
+		if got, err := Resolve(ctx, repo+":"+m.Tag, opts...); err != nil || got != digest {
+			t.Errorf("Resolve(%s) = %q, %v; want %s", m.Tag, got, err, digest)
+		}
+	}
+	// Once more: everything is in place, nothing is written.
+	puts = nil
+	if err := Publish(ctx, moves, keepAll, opts...); err != nil || len(puts) > 0 {
+		t.Errorf("a third publish: %v, wrote %v; want nothing written", err, puts)
 	}
 }

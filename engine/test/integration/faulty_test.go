@@ -128,3 +128,20 @@ func (l *locationRewriter) WriteHeader(code int) {
 	}
 	l.ResponseWriter.WriteHeader(code)
 }
+
+// newFaultyRegistryAny is newFaultyRegistry on the first free one of the loopback
+// ports the rig's BuildKit treats as plain HTTP (5002-5004): another test run on the
+// machine may hold one of them.
+func newFaultyRegistryAny(t *testing.T, upstream string) *faultyRegistry {
+	t.Helper()
+	for _, port := range []string{"5002", "5003", "5004"} {
+		l, err := net.Listen("tcp", "127.0.0.1:"+port)
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return newFaultyRegistry(t, port, upstream)
+	}
+	t.Fatal("ports 5002, 5003 and 5004 are all taken: the fault-injecting registry proxy needs one of them (the rig's BuildKit treats only those as plain HTTP); wait for the other test run to end")
+	return nil
+}
