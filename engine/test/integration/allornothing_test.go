@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mageship/mageship/engine/internal/rigtest"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 // TestReleaseAllOrNothing releases the two-image example (api, worker) once, then
@@ -51,12 +52,12 @@ func TestReleaseAllOrNothing(t *testing.T) {
 		t.Helper()
 		out, err := rigtest.Try(dir, rigtest.Environ(vars, env...), "go", "tool", "mage", "release")
 		if err == nil {
-			t.Fatalf("the release succeeded:\n%s", tailLines(out, 30))
+			t.Fatalf("the release succeeded:\n%s", testfix.TailLines(out, 30))
 		}
 		e := errorLine(out)
 		for _, w := range want {
 			if !strings.Contains(e, w) {
-				t.Errorf("error line lacks %q: %s\n%s", w, e, tailLines(out, 30))
+				t.Errorf("error line lacks %q: %s\n%s", w, e, testfix.TailLines(out, 30))
 			}
 		}
 		if i := strings.Index(out, e); i >= 0 && strings.TrimSpace(out[i+len(e):]) != "" {
@@ -88,7 +89,7 @@ func TestReleaseAllOrNothing(t *testing.T) {
 		for _, v := range []string{"production", "debug"} {
 			for _, p := range []string{"linux/amd64", "linux/arm64"} {
 				if !hasLine(out, "verified "+prefix+"/api@sha256:", fmt.Sprintf(" (%s, %s): ", v, p)) {
-					t.Errorf("api's %s %s image was not verified before the worker failed:\n%s", v, p, tailLines(out, 30))
+					t.Errorf("api's %s %s image was not verified before the worker failed:\n%s", v, p, testfix.TailLines(out, 30))
 				}
 			}
 		}
@@ -105,7 +106,7 @@ func TestReleaseAllOrNothing(t *testing.T) {
 		start := time.Now()
 		out := fails(t, "worker", "no tag was moved")
 		if faulty.failures() == 0 {
-			t.Fatalf("no failure was injected; the test proves nothing:\n%s", tailLines(out, 20))
+			t.Fatalf("no failure was injected; the test proves nothing:\n%s", testfix.TailLines(out, 20))
 		}
 		t.Logf("%d injected 500s; failed in %s with: %s", faulty.failures(), time.Since(start).Round(time.Millisecond), errorLine(out))
 	})

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mageship/mageship/engine/internal/registry"
 	"github.com/mageship/mageship/engine/internal/rigtest"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 // resumeTags are the release tags of hello at v1.4.0.
@@ -128,10 +129,10 @@ func killAt(t *testing.T, faulty *faultyRegistry, bin, dir string, env []string,
 	select {
 	case <-reached:
 	case err := <-done:
-		t.Fatalf("the release ended (%v) before it reached the point to kill it at:\n%s", err, tailLines(out.String(), 30))
+		t.Fatalf("the release ended (%v) before it reached the point to kill it at:\n%s", err, testfix.TailLines(out.String(), 30))
 	case <-time.After(10 * time.Minute):
 		kill()
-		t.Fatalf("the release did not reach the point to kill it at in 10 minutes:\n%s", tailLines(out.String(), 30))
+		t.Fatalf("the release did not reach the point to kill it at in 10 minutes:\n%s", testfix.TailLines(out.String(), 30))
 	}
 	kill()
 	return out.String()
@@ -214,7 +215,7 @@ func TestResumeKilledRelease(t *testing.T) {
 			killed := time.Since(start)
 			after := registryState(t, direct)
 			if got := releaseTagsOf(after); !slices.Equal(got, tc.left) {
-				t.Fatalf("killed %s, the repository has release tags %v, want %v:\n%s", tc.name, got, tc.left, tailLines(out, 20))
+				t.Fatalf("killed %s, the repository has release tags %v, want %v:\n%s", tc.name, got, tc.left, testfix.TailLines(out, 20))
 			}
 			if n := len(after) - len(tc.left); n != tc.referrers {
 				t.Fatalf("killed %s, the repository has %d referrers tags, want %d: %v", tc.name, n, tc.referrers, after)
@@ -224,7 +225,7 @@ func TestResumeKilledRelease(t *testing.T) {
 			out = rigtest.Run(t, dir, rigtest.Environ(vars, env...), bin, "release")
 			rerun := time.Since(start)
 			if !strings.Contains(out, "released version 1.4.0") {
-				t.Errorf("the re-run does not say it released 1.4.0:\n%s", tailLines(out, 20))
+				t.Errorf("the re-run does not say it released 1.4.0:\n%s", testfix.TailLines(out, 20))
 			}
 			runs = append(runs, resumed{tc.name, direct, registryState(t, direct), releaseDigests(t, filepath.Join(dir, "dist", "release.json"))})
 			t.Logf("killed %s after %s (left %d release tags, %d SBOMs); the re-run finished in %s ",
