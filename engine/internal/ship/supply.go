@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path"
+	"slices"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -79,27 +80,51 @@ func checkSigning(r config.Resolved) error {
 // signIndex signs ref (repository@digest) with cosign and returns the signature's
 // reference: the Sigstore bundle cosign attached to ref as a referrer.
 func signIndex(ctx context.Context, r config.Resolved, ref string) (string, error) {
-	if err := sign.Sign(ctx, ref, signOptions(r), r.Env); err != nil {
-		return "", err
-	}
 	d, err := name.NewDigest(ref)
 	if err != nil {
 		return "", err
 	}
-	idx, err := remote.Referrers(d, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain))
-	if err != nil {
-		return "", fmt.Errorf("finding the signature cosign attached to %s: %w", ref, err)
-	}
-	im, err := idx.IndexManifest()
+	before, err := signatures(ctx, d)
 	if err != nil {
 		return "", err
 	}
-	for _, m := range im.Manifests {
-		if m.ArtifactType == sigstoreBundle {
-			return d.Context().Name() + "@" + m.Digest.String(), nil
+	// A re-run of a release (one killed after signing, say) finds the index signed
+	// with this key already: it keeps that signature rather than adding a second.
+	if len(before) > 0 && sign.SignedBy(ctx, ref, signOptions(r), r.Env) {
+		return d.Context().Name() + "@" + before[0], nil
+	}
+	if err := sign.Sign(ctx, ref, signOptions(r), r.Env); err != nil {
+		return "", err
+	}
+	after, err := signatures(ctx, d)
+	if err != nil {
+		return "", err
+	}
+	for _, s := range after {
+		if !slices.Contains(before, s) {
+			return d.Context().Name() + "@" + s, nil
 		}
 	}
-	return "", fmt.Errorf("cosign signed %s but left no %s referrer", ref, sigstoreBundle)
+	return "", fmt.Errorf("cosign signed %s but left no new %s referrer", ref, sigstoreBundle)
+}
+
+// signatures are the digests of the Sigstore bundles attached to d as referrers.
+func signatures(ctx context.Context, d name.Digest) ([]string, error) {
+	idx, err := remote.Referrers(d, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain))
+	if err != nil {
+		return nil, fmt.Errorf("finding the signatures attached to %s: %w", d, err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	var sigs []string
+	for _, m := range im.Manifests {
+		if m.ArtifactType == sigstoreBundle {
+			sigs = append(sigs, m.Digest.String())
+		}
+	}
+	return sigs, nil
 }
 
 // sigstoreBundle is the artifact type of the signatures cosign v3 attaches.

@@ -180,3 +180,36 @@ func unwrapPath(err error) error {
 	}
 	return err
 }
+
+// SignedBy reports whether ref (repository@digest) already carries a signature made
+// with o.Key, the signing key: a re-run of a release keeps that signature instead of
+// adding another. Of a key file, the public half is taken first (cosign public-key).
+// Any failure to tell counts as not signed.
+func SignedBy(ctx context.Context, ref string, o Options, env []string) bool {
+	v := o
+	if IsFileKey(o.Key) {
+		c, err := SignCommand(ref, o, env) // its binary and environment
+		if err != nil {
+			return false
+		}
+		bin, err := lookPath(c.Args[0], c.Env)
+		if err != nil {
+			return false
+		}
+		pub, err := command.Output(ctx, command.Cmd{Name: bin, Args: []string{"public-key", "--key", o.Key}, Env: c.Env})
+		if err != nil {
+			return false
+		}
+		f, err := os.CreateTemp("", "mageship-cosign-*.pub")
+		if err != nil {
+			return false
+		}
+		defer os.Remove(f.Name())
+		_, err = f.Write(pub)
+		if cerr := f.Close(); err != nil || cerr != nil {
+			return false
+		}
+		v.Key = f.Name()
+	}
+	return Verify(ctx, ref, v, env) == nil
+}

@@ -118,6 +118,14 @@ func TestSignOnRigRegistry(t *testing.T) {
 		t.Fatalf("verification of the signed image failed: %v", err)
 	}
 
+	// What a re-run of a release asks before signing: signed with this private key?
+	if !sign.SignedBy(ctx, released, sign.Options{Key: key, Cosign: cosign}, env) {
+		t.Error("SignedBy(the signed image, its key) = false")
+	}
+	if sign.SignedBy(ctx, outside, sign.Options{Key: key, Cosign: cosign}, env) {
+		t.Error("SignedBy(an image never signed) = true")
+	}
+
 	for _, tc := range []struct {
 		name, ref, pub, want string
 	}{

@@ -5,6 +5,8 @@ import (
 	"context"
 	"debug/buildinfo"
 	"fmt"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,6 +59,37 @@ func TestSupplyChainRelease(t *testing.T) {
 			checkSBOM(t, ctx, ref, p.Platform)
 		}
 	}
+	// The same release again (a re-run after a kill, say) keeps each index's one
+	// signature: it neither signs twice nor names another signature.
+	rigtest.Mage(t, dir, vars, []string{"MAGESHIP_IMAGE=" + repo, "MAGESHIP_COSIGN_KEY=" + filepath.Join(keys, "cosign.key"), "COSIGN_PASSWORD=rig-test"}, "release")
+	again := readSummary(t, filepath.Join(dir, "dist"))
+	for i, img := range again.Images {
+		if img.Signature != sum.Images[i].Signature {
+			t.Errorf("%s (%s): the re-run names signature %s, the first run %s", img.Ref, img.Variant, img.Signature, sum.Images[i].Signature)
+		}
+		d, err := name.NewDigest(img.Ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx, err := remote.Referrers(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		im, err := idx.IndexManifest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, m := range im.Manifests {
+			if m.ArtifactType == "application/vnd.dev.sigstore.bundle.v0.3+json" {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s (%s) carries %d signatures after a re-run, want 1", img.Ref, img.Variant, n)
+		}
+	}
+
 	// An index pushed to the same repository outside the release (here: of one
 	// platform) carries no signature.
 	other := repo + ":outside"
