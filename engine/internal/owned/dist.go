@@ -21,6 +21,10 @@ const manifestAbout = "The files mageship wrote in this directory, with their sh
 type manifest struct {
 	About string            `json:"about"`
 	Files map[string]string `json:"files"` // slash path relative to the directory -> hex sha256
+	// Pending are the files a Put is writing, with their new sha256: recorded before
+	// they are written, so that a run killed between writing a file and listing it
+	// leaves a file mageship still knows as its own.
+	Pending map[string]string `json:"pending,omitempty"`
 }
 
 // Dist is mageship's share of an output directory that other tools use too (dist/,
@@ -30,7 +34,8 @@ type manifest struct {
 type Dist struct {
 	dir   string            // absolute
 	name  string            // dir as messages name it: dist, out, /abs/out
-	files map[string]string // the manifest as read
+	files   map[string]string // the manifest as read
+	pending map[string]string // and its files being written when a run stopped
 	wrote map[string]string // what this run wrote
 }
 
@@ -45,7 +50,7 @@ func OpenDist(dir, name string) (*Dist, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.files = m.Files
+	d.files, d.pending = m.Files, m.Pending
 	return d, nil
 }
 
@@ -125,14 +130,15 @@ func (d *Dist) check(rel string) (string, error) {
 		return "", &InTheWay{Name: d.Name(rel), Reason: "it is not a regular file, and mageship did not write it"}
 	}
 	want, listed := d.files[rel]
-	if !listed {
+	pending, writing := d.pending[rel]
+	if !listed && !writing {
 		return "", &InTheWay{Name: d.Name(rel), Reason: "mageship did not write it (" + d.Name(ManifestFile) + " does not list it)"}
 	}
 	got, err := sumFile(d.Path(rel))
 	if err != nil {
 		return "", fmt.Errorf("reading %s: %w", d.Name(rel), err)
 	}
-	if got != want {
+	if (!listed || got != want) && (!writing || got != pending) {
 		return "", &InTheWay{Name: d.Name(rel), Reason: "mageship wrote it, but it was changed since (its sha256 is not the one " + d.Name(ManifestFile) + " lists)"}
 	}
 	return got, nil
@@ -168,10 +174,25 @@ func (d *Dist) Put(files ...File) ([]Change, error) {
 			return nil, err
 		}
 	}
+	sums := make([]string, len(files))
+	for i, f := range files {
+		var err error
+		if f.From != "" {
+			sums[i], err = sumFile(f.From)
+		} else {
+			sums[i] = sumBytes(f.Data)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := d.savePending(files, sums); err != nil {
+		return nil, err
+	}
 	changes := make([]Change, len(files))
 	var err error
 	for i, f := range files {
-		if changes[i], err = d.put(f, old[i]); err != nil {
+		if changes[i], err = d.put(f, old[i], sums[i]); err != nil {
 			break
 		}
 	}
@@ -181,20 +202,33 @@ func (d *Dist) Put(files ...File) ([]Change, error) {
 	return changes, err
 }
 
-func (d *Dist) put(f File, old string) (Change, error) {
+// savePending records, before they are written, the files Put is about to write.
+func (d *Dist) savePending(files []File, sums []string) error {
+	m, err := d.read()
+	if err != nil {
+		return err
+	}
+	if m.Pending == nil {
+		m.Pending = map[string]string{}
+	}
+	for i, f := range files {
+		if m.Files[f.Rel] != sums[i] {
+			m.Pending[f.Rel] = sums[i]
+		}
+	}
+	if len(m.Pending) == 0 {
+		return nil
+	}
+	if err := os.MkdirAll(d.dir, 0o755); err != nil {
+		return fmt.Errorf("creating %s: %w", d.name, err)
+	}
+	return d.write(m)
+}
+
+func (d *Dist) put(f File, old, sum string) (Change, error) {
 	mode := f.Mode
 	if mode == 0 {
 		mode = 0o644
-	}
-	var sum string
-	var err error
-	if f.From != "" {
-		sum, err = sumFile(f.From)
-	} else {
-		sum = sumBytes(f.Data)
-	}
-	if err != nil {
-		return Unchanged, err
 	}
 	target := d.Path(f.Rel)
 	if old != "" && old == sum {
@@ -236,19 +270,32 @@ func (d *Dist) save() error {
 	}
 	for rel, sum := range d.wrote {
 		m.Files[rel] = sum
-	}
-	for rel := range m.Files {
-		if _, err := os.Lstat(d.Path(rel)); errors.Is(err, fs.ErrNotExist) {
-			delete(m.Files, rel)
+		if m.Pending[rel] == sum {
+			delete(m.Pending, rel)
 		}
 	}
+	for _, files := range []map[string]string{m.Files, m.Pending} {
+		for rel := range files {
+			if _, err := os.Lstat(d.Path(rel)); errors.Is(err, fs.ErrNotExist) {
+				delete(files, rel)
+			}
+		}
+	}
+	return d.write(m)
+}
+
+// write writes m as the manifest, unless it says that already.
+func (d *Dist) write(m manifest) error {
 	m.About = manifestAbout
+	if len(m.Pending) == 0 {
+		m.Pending = nil
+	}
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err
 	}
 	b = append(b, '\n')
-	d.files = m.Files
+	d.files, d.pending = m.Files, m.Pending
 	if old, err := os.ReadFile(d.Path(ManifestFile)); err == nil && string(old) == string(b) {
 		return nil
 	}

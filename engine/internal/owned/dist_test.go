@@ -236,3 +236,56 @@ func snapshot(t *testing.T, root string) map[string]string {
 	}
 	return out
 }
+
+// TestDistPutKilledBeforeListing: a run killed after writing a file and before its
+// manifest listed it leaves a file the next run still takes for its own.
+func TestDistPutKilledBeforeListing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "dist")
+	d, err := OpenDist(dir, "dist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Put(File{Rel: "release.json", Data: []byte("first\n")}); err != nil {
+		t.Fatal(err)
+	}
+	// The second run, killed between the write and the manifest's final save.
+	f := File{Rel: "release.json", Data: []byte("second\n")}
+	sum := sumBytes(f.Data)
+	if err := d.savePending([]File{f}, []string{sum}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.put(f, sumBytes([]byte("first\n")), sum); err != nil {
+		t.Fatal(err)
+	}
+
+	again, err := OpenDist(dir, "dist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Check("release.json"); err != nil {
+		t.Fatalf("the file a killed run wrote is not mageship's any more: %v", err)
+	}
+	if _, err := again.Put(File{Rel: "release.json", Data: []byte("third\n")}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "pending") {
+		t.Errorf("the manifest still lists pending files after a whole Put:\n%s", b)
+	}
+
+	// A file changed by someone else is still refused, pending or not.
+	if err := os.WriteFile(filepath.Join(dir, "release.json"), []byte("edited\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	last, err := OpenDist(dir, "dist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var itw *InTheWay
+	if err := last.Check("release.json"); !errors.As(err, &itw) {
+		t.Errorf("an edited file: %v, want it in the way", err)
+	}
+}
