@@ -32,11 +32,11 @@ type manifest struct {
 // there only where there is none, or where the manifest lists the one there with its
 // current sha256; every other file stays as it is.
 type Dist struct {
-	dir   string            // absolute
-	name  string            // dir as messages name it: dist, out, /abs/out
+	dir     string            // absolute
+	name    string            // dir as messages name it: dist, out, /abs/out
 	files   map[string]string // the manifest as read
 	pending map[string]string // and its files being written when a run stopped
-	wrote map[string]string // what this run wrote
+	wrote   map[string]string // what this run wrote
 }
 
 // OpenDist reads the manifest of the output directory dir, if there is one; name is
