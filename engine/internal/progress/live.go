@@ -38,8 +38,14 @@ func (r *Reporter) rows() []row {
 		}
 		return w
 	}
-	var rows []row
+	var steps []*Step
 	for _, s := range r.steps {
+		if !(s.check && s.ended && s.err != nil) { // a refusal is its error's one line
+			steps = append(steps, s)
+		}
+	}
+	var rows []row
+	for _, s := range steps {
 		rows = append(rows, one(s))
 	}
 	if len(rows) < r.height {
@@ -50,7 +56,7 @@ func (r *Reporter) rows() []row {
 	group := map[string]int{} // name -> index in rows of its finished line
 	count := map[string]int{}
 	var total = map[string][2]time.Time{}
-	for _, s := range r.steps {
+	for _, s := range steps {
 		if !s.ended || s.err != nil {
 			rows = append(rows, one(s))
 			continue

@@ -205,6 +205,7 @@ type Step struct {
 	err     error
 	ended   bool
 	shown   bool     // failed, with its last log lines shown
+	check   bool     // StartCheck
 	tail    []string // its last log lines
 	partial []byte   // a log line not yet ended
 }
@@ -212,14 +213,25 @@ type Step struct {
 // Start starts step name (resolve, compile, assemble, push, verify, sign, tag) for
 // subject (a platform, an image and variant; may be empty).
 func (r *Reporter) Start(name, subject string) *Step {
-	s := &Step{r: r, name: name, subject: subject, start: r.now()}
+	return r.start(name, subject, false)
+}
+
+// StartCheck starts a step that only checks and decides (resolve): it shows no start
+// line, and nothing at all when it fails, since its error is then the one line a
+// refusal prints.
+func (r *Reporter) StartCheck(name string) *Step {
+	return r.start(name, "", true)
+}
+
+func (r *Reporter) start(name, subject string, check bool) *Step {
+	s := &Step{r: r, name: name, subject: subject, start: r.now(), check: check}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.steps = append(r.steps, s)
-	switch r.mode {
-	case Live:
+	switch {
+	case r.mode == Live:
 		r.redraw()
-	default:
+	case !check:
 		fmt.Fprintf(r.out, "mageship: %s ...\n", s.title())
 	}
 	return s
@@ -254,9 +266,10 @@ func (s *Step) Done(err error) {
 		s.line(string(s.partial))
 		s.partial = nil
 	}
-	if r.mode == Live {
+	switch {
+	case r.mode == Live:
 		r.redraw()
-	} else {
+	case !s.check || err == nil:
 		fmt.Fprintf(r.out, "mageship: %s\n", s.result())
 	}
 	if err == nil || len(s.tail) == 0 || r.mode == Plain {

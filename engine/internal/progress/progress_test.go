@@ -261,3 +261,21 @@ func TestLiveWritesAfterCloseGoBelow(t *testing.T) {
 		t.Errorf("screen:\n%s", strings.Join(got, "\n"))
 	}
 }
+
+func TestCheckStepShowsOnlySuccess(t *testing.T) {
+	for _, mode := range []Mode{Lines, Live} {
+		t.Run(mode.String(), func(t *testing.T) {
+			var out bytes.Buffer
+			r := New(Options{Mode: mode, Out: &out, Tick: -1})
+			ok := r.StartCheck("resolve")
+			ok.Done(nil)
+			refused := r.StartCheck("resolve")
+			refused.Done(errors.New("dist/release.json is in the way"))
+			r.Close()
+			got := strings.Join(screen(out.String()), "\n")
+			if strings.Count(got, "resolve") != 1 || strings.Contains(got, "FAILED") || strings.Contains(got, "✗") || strings.Contains(got, "...") {
+				t.Errorf("want the passed check's end line only:\n%s", got)
+			}
+		})
+	}
+}

@@ -41,7 +41,7 @@ func ReleasePlatform(ctx context.Context, p string, o Options) ([]PlatformDigest
 	if err != nil {
 		return nil, err
 	}
-	step := o.progress.Start("resolve", "")
+	step := o.progress.StartCheck("resolve")
 	rp, err := planRelease(ctx, o, []platform.Platform{plat})
 	if err != nil {
 		step.Done(err)

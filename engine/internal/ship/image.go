@@ -33,7 +33,7 @@ type Loaded struct {
 // directory without git (version dev).
 func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 	o = o.withDefaults()
-	step := o.progress.Start("resolve", "")
+	step := o.progress.StartCheck("resolve")
 	p, err := planImage(ctx, v, o)
 	step.Done(err)
 	if err != nil {

@@ -48,15 +48,20 @@ func (l *runLog) place(r config.Resolved) string {
 }
 
 // close puts the log into the output directory, when anything was written to it and
-// it has a place there; otherwise it is removed, or, when it cannot be put there,
-// kept where it is, and warn says so.
-func (l *runLog) close(warn io.Writer) {
+// it has a place there. A log with no place there (a file of another tool is where it
+// would go) is kept where it is when the target failed, and warn says so; otherwise it
+// is removed.
+func (l *runLog) close(failed bool, warn io.Writer) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	name := l.f.Name()
 	l.f.Close()
-	if !l.wrote || l.dist == nil {
+	if !l.wrote || l.dist == nil && !failed {
 		os.Remove(name)
+		return
+	}
+	if l.dist == nil {
+		fmt.Fprintf(warn, "the whole log of this run: %s\n", name)
 		return
 	}
 	data, err := os.ReadFile(name)
@@ -94,7 +99,7 @@ func withProgress(target string, o Options) (Options, func(error) error, error) 
 	github := o.Getenv("GITHUB_ACTIONS") == "true"
 	return o, func(err error) error {
 		rep.Close()
-		l.close(raw)
+		l.close(err != nil, raw)
 		if err != nil && github {
 			// A workflow command: GitHub shows it as an annotation of the job.
 			fmt.Fprintf(o.Stdout, "::error title=mage %s::%s\n", target, escapeWorkflow(err.Error()))

@@ -108,7 +108,7 @@ type releaseStep struct {
 // are checked before anything is built.
 func Release(ctx context.Context, o Options) (ReleaseSummary, error) {
 	o = o.withDefaults()
-	step := o.progress.Start("resolve", "")
+	step := o.progress.StartCheck("resolve")
 	ctx, rp, err := openRelease(ctx, o, "nothing was built")
 	if err != nil {
 		step.Done(err)

@@ -292,9 +292,9 @@ func TestLayoutVendor(t *testing.T) {
 	t.Parallel()
 	l := newLayout(t, "vendored", ".", func(dir string) { rigtest.Vendor(t, dir) })
 	l.zeroConfig(t, "vendored")
-	out, b := l.image(t, []string{"MAGESHIP_BUILD=container"}, "vendored", layoutVersion)
-	if !strings.Contains(out, "-mod=vendor") {
-		t.Errorf("the container build did not use -mod=vendor:\n%s", testfix.TailLines(out, 30))
+	_, b := l.image(t, []string{"MAGESHIP_BUILD=container"}, "vendored", layoutVersion)
+	if log := stepLog(t, l.dir, "image"); !strings.Contains(log, "-mod=vendor") {
+		t.Errorf("the container build did not use -mod=vendor:\n%s", testfix.TailLines(log, 30))
 	}
 	host, err := os.ReadFile(filepath.Join(l.dir, "dist", platform.Host().Dir(), "vendored"))
 	if err != nil {

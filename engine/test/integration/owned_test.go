@@ -374,7 +374,7 @@ func TestOwnedRelease(t *testing.T) {
 	if got := readSummary(t, dist); got.Version != "3.0.0" {
 		t.Errorf("release.json has version %q, want 3.0.0", got.Version)
 	}
-	if got, want := manifestFiles(t, dist), []string{"release.json"}; !slices.Equal(got, want) {
+	if got, want := manifestFiles(t, dist), []string{"release.json", "release.log"}; !slices.Equal(got, want) {
 		t.Errorf("the manifest lists %v, want %v", got, want)
 	}
 
@@ -405,7 +405,8 @@ func TestOwnedRelease(t *testing.T) {
 		t.Errorf("release:merge left release.json at version %q, want 3.1.0", got.Version)
 	}
 	want := []string{"digests/" + name + "-debug-linux_amd64.json", "digests/" + name + "-debug-linux_arm64.json",
-		"digests/" + name + "-production-linux_amd64.json", "digests/" + name + "-production-linux_arm64.json", "release.json"}
+		"digests/" + name + "-production-linux_amd64.json", "digests/" + name + "-production-linux_arm64.json",
+		"release-platform.log", "release.json", "release.log"}
 	if got := manifestFiles(t, dist); !slices.Equal(got, want) {
 		t.Errorf("the manifest lists %v, want %v", got, want)
 	}
