@@ -140,6 +140,11 @@ func newConfig(root string, getenv func(string) string, environ []string, rig ma
 			EnvScenarios, getenv(EnvScenarios), EnvContenders, getenv(EnvContenders), strings.Join(ciContenders, ", "))
 	}
 	if v := getenv(EnvOut); v != "" {
+		// Relative to the checkout, where the magefile that runs the bench is, not to
+		// engine/, where the bench runs.
+		if !filepath.IsAbs(v) {
+			v = filepath.Join(root, v)
+		}
 		c.Out = v
 	}
 	if v := getenv(EnvTools); v != "" {

@@ -52,6 +52,11 @@ func TestNewConfig(t *testing.T) {
 				t.Errorf("config = %+v", c)
 			}
 		}, false},
+		{"a relative output directory is the checkout's", map[string]string{EnvOut: "bench/results/many"}, func(t *testing.T, c Config) {
+			if c.Out != "/r/bench/results/many" {
+				t.Errorf("Out = %q, want /r/bench/results/many", c.Out)
+			}
+		}, false},
 		{"services in order", map[string]string{EnvOnly: "large, hello"}, func(t *testing.T, c Config) {
 			if !cmp.Equal(c.Only, []string{"hello", "large"}) {
 				t.Errorf("Only = %v", c.Only)
