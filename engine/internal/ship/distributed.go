@@ -138,7 +138,7 @@ func ReleaseMerge(ctx context.Context, o Options) (ReleaseSummary, error) {
 		return ReleaseSummary{}, err
 	}
 	inDist := rp.dist.Name(DigestsDir)
-	shas := map[string]string{}
+	shas := &binaryDigests{m: map[string]string{}}
 	for _, st := range rp.steps {
 		var digests []string
 		for _, p := range rp.r.Platforms {

@@ -139,7 +139,7 @@ type releaseStages struct {
 
 // stages are the real stages of rp.
 func (rp *releasePlan) stages(o Options) releaseStages {
-	shas := map[string]string{} // production binaries' digests, which debug's must equal
+	shas := &binaryDigests{m: map[string]string{}}
 	return releaseStages{
 		compile: func(ctx context.Context) error { return rp.compile(ctx, o) },
 		// All variants at once: they share the build stage, which BuildKit runs once.
@@ -165,10 +165,8 @@ func (rp *releasePlan) execute(ctx context.Context, s releaseStages) (ReleaseSum
 	if err := s.build(ctx); err != nil {
 		return ReleaseSummary{}, fmt.Errorf("%w (no tag was moved)", err)
 	}
-	for _, st := range rp.steps {
-		if err := s.verify(ctx, st); err != nil {
-			return ReleaseSummary{}, err
-		}
+	if err := rp.verifyAll(ctx, s.verify); err != nil {
+		return ReleaseSummary{}, err
 	}
 	if err := s.sign(ctx); err != nil {
 		return ReleaseSummary{}, err
@@ -177,6 +175,64 @@ func (rp *releasePlan) execute(ctx context.Context, s releaseStages) (ReleaseSum
 		return ReleaseSummary{}, fmt.Errorf("stopped before tagging: %w (no tag was moved)", context.Cause(ctx))
 	}
 	return s.publish(ctx)
+}
+
+// verifyAll runs verify on every step: the images at once, at most r.Jobs at a time,
+// and each image's variants in order (debug's binaries are compared with
+// production's). It returns the failure of the first step, in the steps' order, that
+// failed; the other images' verifications run to their end.
+func (rp *releasePlan) verifyAll(ctx context.Context, verify func(context.Context, *releaseStep) error) error {
+	var images [][]*releaseStep
+	at := map[string]int{}
+	for _, st := range rp.steps {
+		i, ok := at[st.pub.Image]
+		if !ok {
+			i = len(images)
+			at[st.pub.Image] = i
+			images = append(images, nil)
+		}
+		images[i] = append(images[i], st)
+	}
+	errs := make([]error, len(images))
+	slots := make(chan struct{}, max(rp.r.Jobs, 1))
+	var wg sync.WaitGroup
+	for i, steps := range images {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			for _, st := range steps {
+				if errs[i] = verify(ctx, st); errs[i] != nil {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// binaryDigests are the production binaries' digests by image and platform, which
+// the debug images' binaries must equal.
+type binaryDigests struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (b *binaryDigests) get(key string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.m[key]
+}
+
+func (b *binaryDigests) set(key, sha string) {
+	b.mu.Lock()
+	b.m[key] = sha
+	b.mu.Unlock()
 }
 
 // sign signs every verified index by digest when a cosign key is configured.
@@ -231,6 +287,7 @@ type releasePlan struct {
 	throttle  registry.Throttle
 	bases     map[string]string // base image reference -> digest, when the release began
 	goVersion string            // of the released binaries, from their build information
+	sbomMu    sync.Mutex        // one SBOM upload at a time; guards goVersion
 }
 
 // planRelease resolves the configuration and version and computes the builds for
@@ -447,7 +504,7 @@ func joinLine(errs []error) error {
 // verify reads the pushed index back and checks it: its platforms, and each
 // platform's image as verify checks it (files, user, static binary, labels; debug
 // binaries against production's, kept in shas by image and platform).
-func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas map[string]string, o Options) error {
+func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas *binaryDigests, o Options) error {
 	idx, err := registry.Describe(ctx, st.pub.Ref)
 	if err != nil {
 		return fmt.Errorf("verifying %s: %w (no tag was moved)", st.pub.Ref, err)
@@ -460,7 +517,6 @@ func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas map[str
 	errs := make([]error, len(idx.Platforms))
 	sboms := make([]string, len(idx.Platforms))
 	images := make([]v1.Image, len(idx.Platforms))
-	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for i, m := range idx.Platforms {
 		wg.Go(func() {
@@ -471,18 +527,14 @@ func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas map[str
 				return
 			}
 			key := st.pub.Image + " " + m.Platform.String()
-			mu.Lock()
-			prodSHA := shas[key]
-			mu.Unlock()
+			prodSHA := shas.get(key)
 			sha, err := verifyImage(rp.r, st.spec.Image, st.spec.Variant, ref, image, m.Platform, rp.info, prodSHA, &outs[i])
 			if err != nil {
 				errs[i] = err
 				return
 			}
 			if st.spec.Variant == Production {
-				mu.Lock()
-				shas[key] = sha
-				mu.Unlock()
+				shas.set(key, sha)
 			}
 			images[i] = image
 		})
@@ -494,10 +546,12 @@ func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas map[str
 	if err := joinLine(errs); err != nil {
 		return fmt.Errorf("%w (no tag was moved)", err)
 	}
-	// The SBOMs one after another: uploads of the same blob (the empty config every
-	// artifact shares) to one repository at once can fail on a registry
-	// (distribution 2.8 answered DIGEST_INVALID to one of two).
+	// The SBOMs one after another, of every image: uploads of the same blob (the empty
+	// config every artifact shares) at once can fail on a registry (distribution 2.8
+	// answered DIGEST_INVALID to one of two).
 	if rp.r.SBOM {
+		rp.sbomMu.Lock()
+		defer rp.sbomMu.Unlock()
 		when, err := sourceDateEpoch(rp.info, o.Getenv)
 		if err != nil {
 			return err

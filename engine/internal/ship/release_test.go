@@ -5,7 +5,9 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // fakeRelease is a planned release of one image, production and debug, whose stages
@@ -93,5 +95,52 @@ func TestJoinLine(t *testing.T) {
 	}
 	if !errors.Is(got, a) || !errors.Is(got, b) {
 		t.Error("joinLine lost an error from its chain")
+	}
+}
+
+// TestVerifyAll: the images are verified at once, at most Jobs at a time, each
+// image's production before its debug; the error is the first failing step's, and
+// the other images still finish.
+func TestVerifyAll(t *testing.T) {
+	rp := &releasePlan{}
+	rp.r.Jobs = 2
+	for _, img := range []string{"reg/a", "reg/b", "reg/c"} {
+		for _, v := range []string{"production", "debug"} {
+			rp.steps = append(rp.steps, &releaseStep{pub: Published{Image: img, Variant: v}})
+		}
+	}
+	var mu sync.Mutex
+	var done []string
+	running, most := 0, 0
+	err := rp.verifyAll(t.Context(), func(_ context.Context, st *releaseStep) error {
+		mu.Lock()
+		running++
+		most = max(most, running)
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+		mu.Lock()
+		defer mu.Unlock()
+		running--
+		name := st.pub.Image + " " + st.pub.Variant
+		if name == "reg/b production" {
+			return errors.New("reg/b: image runs as root")
+		}
+		done = append(done, name)
+		return nil
+	})
+	if err == nil || err.Error() != "reg/b: image runs as root" {
+		t.Errorf("err = %v, want reg/b's failure", err)
+	}
+	if most != 2 {
+		t.Errorf("at most %d verifications ran at once, want 2 (Jobs)", most)
+	}
+	for _, img := range []string{"reg/a", "reg/c"} {
+		p, d := slices.Index(done, img+" production"), slices.Index(done, img+" debug")
+		if p < 0 || d < 0 || p > d {
+			t.Errorf("%s: verified %v; want production, then debug", img, done)
+		}
+	}
+	if slices.Contains(done, "reg/b debug") {
+		t.Error("reg/b's debug was verified after its production failed")
 	}
 }
