@@ -8,9 +8,13 @@ import (
 	"github.com/mageship/mageship/engine/internal/bytesize"
 )
 
-// EnvGitHubStepSummary is the file GitHub Actions shows as the job's summary; a
-// release appends its table there.
-const EnvGitHubStepSummary = "GITHUB_STEP_SUMMARY"
+// GitHub Actions' own variables: EnvGitHubStepSummary is the file it shows as the
+// job's summary (a release appends its table there); EnvGitHubActions is "true" in
+// its jobs (a failure is then also an annotation).
+const (
+	EnvGitHubStepSummary = "GITHUB_STEP_SUMMARY"
+	EnvGitHubActions     = "GITHUB_ACTIONS"
+)
 
 // githubSummary is the release's table in GitHub's Markdown: one row per image and
 // variant.

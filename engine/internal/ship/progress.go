@@ -96,7 +96,7 @@ func withProgress(target string, o Options) (Options, func(error) error, error) 
 	raw := o.Stderr
 	o.progress, o.log = rep, l
 	o.Stdout, o.Stderr = rep.Writer(o.Stdout), rep.Writer(o.Stderr)
-	github := o.Getenv("GITHUB_ACTIONS") == "true"
+	github := o.Getenv(EnvGitHubActions) == "true"
 	return o, func(err error) error {
 		rep.Close()
 		l.close(err != nil, raw)
