@@ -15,6 +15,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 // fakeClock records the throttle's waits instead of sleeping.
@@ -161,14 +163,7 @@ func TestThrottlingThatDoesNotEnd(t *testing.T) {
 			if !IsThrottled(err) {
 				t.Errorf("IsThrottled(%v) = false", err)
 			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q lacks %q", err, w)
-				}
-			}
-			if strings.Contains(err.Error(), "\n") {
-				t.Errorf("error is not one line: %q", err)
-			}
+			testfix.OneLine(t, err, tc.want...)
 			// The 5xx retries (4 tries here) must not multiply the 429 waits.
 			if got := h.matched.Load(); got != tc.wantPuts {
 				t.Errorf("%d tag PUTs, want %d", got, tc.wantPuts)

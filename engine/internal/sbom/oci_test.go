@@ -21,6 +21,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 // requestLog is the method and path of every request a test registry answered.
@@ -268,17 +270,7 @@ func TestAttachErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Attach(ctx, tc.subject, tc.doc, testOptions...)
-			if err == nil {
-				t.Fatal("no error")
-			}
-			if strings.Contains(err.Error(), "\n") {
-				t.Errorf("error is not one line: %q", err)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not say %q", err, w)
-				}
-			}
+			testfix.OneLine(t, err, tc.want...)
 		})
 	}
 	// Nothing referring to the image was left behind.

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 const (
@@ -200,16 +202,9 @@ func TestExplain(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			runErr := exitError(t, tc.exit)
 			err := explain(tc.c, tc.output, runErr)
-			if strings.Contains(err.Error(), "\n") {
-				t.Errorf("error is not one line: %q", err)
-			}
+			testfix.OneLine(t, err, tc.want...)
 			if strings.Contains(err.Error(), "signing ["+ref) {
 				t.Errorf("error repeats cosign's prefix: %q", err)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not say %q", err, w)
-				}
 			}
 		})
 	}
@@ -275,17 +270,7 @@ func TestRun(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			os.Remove(record)
 			err := Sign(context.Background(), ref, tc.o, tc.env)
-			if err == nil {
-				t.Fatal("no error")
-			}
-			if strings.Contains(err.Error(), "\n") {
-				t.Errorf("error is not one line: %q", err)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not say %q", err, w)
-				}
-			}
+			testfix.OneLine(t, err, tc.want...)
 			if _, err := os.Stat(record); err == nil {
 				t.Error("cosign ran")
 			}
