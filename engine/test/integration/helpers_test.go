@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 type imagefsImage = v1.Image
@@ -83,4 +85,27 @@ func stepLog(t *testing.T, dir, target string) string {
 // stripSteps removes the step prefixes of a step log's lines, leaving BuildKit's own.
 func stripSteps(log string) string {
 	return regexp.MustCompile(`(?m)^\[[^\]]*\] `).ReplaceAllString(log, "")
+}
+
+// referrerTypes are the artifact types of what is attached to ref (repository@digest)
+// as a referrer: SBOMs, signatures.
+func referrerTypes(t *testing.T, ref string) []string {
+	t.Helper()
+	d, err := name.NewDigest(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := remote.Referrers(d, remote.WithContext(t.Context()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, m := range im.Manifests {
+		kinds = append(kinds, m.ArtifactType)
+	}
+	return kinds
 }

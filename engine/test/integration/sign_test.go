@@ -15,9 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/mageship/mageship/engine/internal/rigtest"
 	"github.com/mageship/mageship/engine/internal/sbom"
@@ -87,22 +85,7 @@ func TestSignOnRigRegistry(t *testing.T) {
 	if got, err := sbom.Find(ctx, released); err != nil || !bytes.Equal(got, doc) {
 		t.Errorf("the SBOM after signing: %v (equal: %t)", err, bytes.Equal(got, doc))
 	}
-	d, err := name.NewDigest(released)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := remote.Referrers(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	im, err := idx.IndexManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var kinds []string
-	for _, m := range im.Manifests {
-		kinds = append(kinds, m.ArtifactType)
-	}
+	kinds := referrerTypes(t, released)
 	slices.Sort(kinds)
 	if want := []string{"application/spdx+json", "application/vnd.dev.sigstore.bundle.v0.3+json"}; !slices.Equal(kinds, want) {
 		t.Errorf("referrers of the signed image: %v, want %v", kinds, want)
@@ -194,19 +177,7 @@ func TestSignBadInput(t *testing.T) {
 	}
 
 	// None of them left a signature: the image has no referrer at all.
-	d, err := name.NewDigest(image)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := remote.Referrers(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	im, err := idx.IndexManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(im.Manifests) != 0 {
-		t.Errorf("the image has referrers after failed signings: %+v", im.Manifests)
+	if kinds := referrerTypes(t, image); len(kinds) != 0 {
+		t.Errorf("the image has referrers after failed signings: %v", kinds)
 	}
 }
