@@ -147,14 +147,8 @@ func prepareMany(ctx context.Context, r *runner, root, dir string, base []string
 	if err != nil {
 		return s, err
 	}
-	for p, src := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			return s, err
-		}
-		if err := os.WriteFile(full, []byte(src), 0o644); err != nil {
-			return s, err
-		}
+	if err := writeFiles(dir, files); err != nil {
+		return s, err
 	}
 	s.Info.Source = fmt.Sprintf("generated: %d main packages cmd/svcNN, each its own image, over one shared package; standard library only", manyImages)
 	if _, err := r.run(ctx, Cmd{Dir: dir, Name: "go", Args: []string{"mod", "tidy"}, Env: base}, "many-tidy"); err != nil {
