@@ -54,30 +54,24 @@ func (r *Reporter) rows() []row {
 	// Too many: one line for each kind's finished steps, in first-start order.
 	rows = rows[:0]
 	group := map[string]int{} // name -> index in rows of its finished line
-	count := map[string]int{}
-	var total = map[string][2]time.Time{}
+	spans := map[string]*span{}
 	for _, s := range steps {
 		if !s.ended || s.err != nil {
 			rows = append(rows, one(s))
 			continue
 		}
-		count[s.name]++
-		sp, ok := total[s.name]
-		if !ok || s.start.Before(sp[0]) {
-			sp[0] = s.start
-		}
-		if s.end.After(sp[1]) {
-			sp[1] = s.end
-		}
-		total[s.name] = sp
-		if _, ok := group[s.name]; !ok {
+		sp, ok := spans[s.name]
+		if !ok {
+			sp = &span{}
+			spans[s.name] = sp
 			group[s.name] = len(rows)
 			rows = append(rows, row{mark: "✓", name: s.name})
 		}
+		sp.add(s)
 	}
 	for n, i := range group {
-		rows[i].subject = fmt.Sprintf("%d done", count[n])
-		rows[i].took = total[n][1].Sub(total[n][0])
+		rows[i].subject = fmt.Sprintf("%d done", spans[n].n)
+		rows[i].took = spans[n].took()
 	}
 	if len(rows) >= r.height {
 		rows = rows[len(rows)-(r.height-1):]

@@ -408,32 +408,45 @@ func (r *Reporter) Timings() []Timing {
 func (r *Reporter) Summary() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	type span struct{ start, end time.Time }
 	var order []string
-	spans := map[string]span{}
+	spans := map[string]*span{}
 	for _, s := range r.steps {
 		if !s.ended {
 			continue
 		}
 		sp, ok := spans[s.name]
 		if !ok {
+			sp = &span{}
+			spans[s.name] = sp
 			order = append(order, s.name)
-			sp = span{s.start, s.end}
 		}
-		if s.start.Before(sp.start) {
-			sp.start = s.start
-		}
-		if s.end.After(sp.end) {
-			sp.end = s.end
-		}
-		spans[s.name] = sp
+		sp.add(s)
 	}
 	var parts []string
 	for _, n := range order {
-		parts = append(parts, n+" "+seconds(spans[n].end.Sub(spans[n].start)))
+		parts = append(parts, n+" "+seconds(spans[n].took()))
 	}
 	return strings.Join(parts, " · ")
 }
+
+// span is the wall time of some finished steps: from the first start to the last
+// end, so that steps that overlap count once.
+type span struct {
+	start, end time.Time
+	n          int // steps
+}
+
+func (sp *span) add(s *Step) {
+	if sp.n == 0 || s.start.Before(sp.start) {
+		sp.start = s.start
+	}
+	if sp.n == 0 || s.end.After(sp.end) {
+		sp.end = s.end
+	}
+	sp.n++
+}
+
+func (sp *span) took() time.Duration { return sp.end.Sub(sp.start) }
 
 func round(d time.Duration) float64 {
 	return float64(d.Round(10*time.Millisecond)) / float64(time.Second)

@@ -140,9 +140,8 @@ func (b *buildSteps) Write(p []byte) (int, error) {
 			return len(p), nil
 		}
 		line := b.buf[:i+1]
-		if b.pushes && !b.pushed && bytes.Contains(line, []byte("pushing layers")) {
-			b.cur.Done(nil)
-			b.cur, b.pushed = b.rep.Start("push", b.subject), true
+		if bytes.Contains(line, []byte("pushing layers")) {
+			b.startPush()
 		}
 		b.cur.Log().Write(line)
 		b.buf = b.buf[i+1:]
@@ -153,11 +152,16 @@ func (b *buildSteps) Write(p []byte) (int, error) {
 func (b *buildSteps) push() *progress.Step {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.startPush()
+	return b.cur
+}
+
+// startPush ends assemble and starts push, once, for a build that pushes; b.mu is held.
+func (b *buildSteps) startPush() {
 	if b.pushes && !b.pushed {
 		b.cur.Done(nil)
 		b.cur, b.pushed = b.rep.Start("push", b.subject), true
 	}
-	return b.cur
 }
 
 // done ends the current step; err, when not nil, gets a short form when the step's
