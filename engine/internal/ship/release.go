@@ -98,6 +98,9 @@ type releaseStep struct {
 	spec Spec
 	tags []string
 	pub  Published
+	// pushed is the index as read back right after the push (for the push step's
+	// bytes); verify checks it rather than reading it again. nil: not read.
+	pushed *registry.Index
 }
 
 // Release builds both variants of every image for every configured platform, pushes
@@ -404,6 +407,7 @@ func (st *releaseStep) run(ctx context.Context, o Options) (buildx.Metadata, err
 	}
 	if err == nil {
 		if idx, derr := registry.Describe(ctx, st.pub.Image+"@"+md.Digest); derr == nil {
+			st.pushed = &idx
 			step := b.push()
 			for _, m := range idx.Platforms {
 				step.AddBytes(m.Size)
@@ -505,10 +509,14 @@ func joinLine(errs []error) error {
 // platform's image as verify checks it (files, user, static binary, labels; debug
 // binaries against production's, kept in shas by image and platform).
 func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas *binaryDigests, o Options) error {
-	idx, err := registry.Describe(ctx, st.pub.Ref)
-	if err != nil {
-		return fmt.Errorf("verifying %s: %w (no tag was moved)", st.pub.Ref, err)
+	if st.pushed == nil {
+		idx, err := registry.Describe(ctx, st.pub.Ref)
+		if err != nil {
+			return fmt.Errorf("verifying %s: %w (no tag was moved)", st.pub.Ref, err)
+		}
+		st.pushed = &idx
 	}
+	idx := *st.pushed
 	if err := verifyIndex(idx, st.spec, rp.r.Platforms, rp.info.Version); err != nil {
 		return fmt.Errorf("verifying %s: %w (no tag was moved)", st.pub.Ref, err)
 	}
