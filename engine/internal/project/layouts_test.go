@@ -77,13 +77,8 @@ func TestFindMains(t *testing.T) {
 		{name: "none", module: "example.com/lib", files: map[string]string{"lib.go": "package lib\n"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
 			tc.files["go.mod"] = "module " + tc.module + "\ngo 1.26\n"
-			write(t, dir, tc.files)
-			p, err := Load(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := load(t, tc.files)
 			if diff := cmp.Diff(tc.want, p.Mains); diff != "" {
 				t.Errorf("Mains (-want +got):\n%s", diff)
 			}
@@ -200,13 +195,8 @@ func TestVersionVars(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
 			tc.files["go.mod"] = mod
-			write(t, dir, tc.files)
-			p, err := Load(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := load(t, tc.files)
 			got, err := p.VersionVars(tc.main, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -219,17 +209,12 @@ func TestVersionVars(t *testing.T) {
 }
 
 func TestCheckVersionVar(t *testing.T) {
-	dir := t.TempDir()
-	write(t, dir, map[string]string{
+	p := load(t, map[string]string{
 		"go.mod":                 "module example.com/svc\ngo 1.26\n",
 		"main.go":                "package main\nimport (\n\t_ \"example.com/svc/pkg/version\"\n\t_ \"example.com/dep/version\"\n)\nvar version string\nvar built = now()\nfunc now() string { return \"\" }\nfunc main(){}\n",
 		"pkg/version/version.go": "package version\nvar VERSION = \"undefined\"\n",
 		"internal/meta/meta.go":  "package meta\nvar Version string\n",
 	})
-	p, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for v, want := range map[string]string{
 		"main.version":                          "",
 		"example.com/svc/pkg/version.VERSION":   "",
@@ -285,8 +270,7 @@ func TestWorkspace(t *testing.T) {
 
 // TestInputs: the files the build of a main package reads, and what its embeds match.
 func TestInputs(t *testing.T) {
-	dir := t.TempDir()
-	write(t, dir, map[string]string{
+	p := load(t, map[string]string{
 		"go.mod":                        "module example.com/web\ngo 1.26\nrequire github.com/google/uuid v1.6.0\n",
 		"go.sum":                        "",
 		"main.go":                       "package main\nimport (\n\t_ \"embed\"\n\t_ \"example.com/web/internal/ui\"\n)\n//go:embed VERSION\nvar v string\nfunc main(){}\n",
@@ -303,10 +287,6 @@ func TestInputs(t *testing.T) {
 		"internal/ui/templates/i.html":  "x",
 		"internal/unused/u.go":          "package unused\n",
 	})
-	p, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	got, err := p.Inputs(".", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -331,8 +311,7 @@ func TestInputs(t *testing.T) {
 // TestInputsVendor: with vendor/, the vendored packages the binary links are inputs,
 // go.sum is not.
 func TestInputsVendor(t *testing.T) {
-	dir := t.TempDir()
-	write(t, dir, map[string]string{
+	p := load(t, map[string]string{
 		"go.mod":                                "module example.com/v\ngo 1.26\nrequire github.com/google/uuid v1.6.0\n",
 		"go.sum":                                "",
 		"main.go":                               "package main\nimport _ \"github.com/google/uuid\"\nfunc main(){}\n",
@@ -340,10 +319,6 @@ func TestInputsVendor(t *testing.T) {
 		"vendor/github.com/google/uuid/uuid.go": "package uuid\n",
 		"vendor/github.com/google/other/o.go":   "package other\n",
 	})
-	p, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	got, err := p.Inputs(".", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,18 @@ func write(t *testing.T, dir string, files map[string]string) {
 	}
 }
 
+// load writes files into a new directory and loads the project there.
+func load(t *testing.T, files map[string]string) Project {
+	t.Helper()
+	dir := t.TempDir()
+	write(t, dir, files)
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestLoad(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -109,16 +121,11 @@ func TestLoadReplaces(t *testing.T) {
 // TestServiceModules: the container build downloads the service's requirements, not
 // the magefile's (mageship, Mage, tool directives).
 func TestServiceModules(t *testing.T) {
-	dir := t.TempDir()
-	write(t, dir, map[string]string{
+	p := load(t, map[string]string{
 		"go.mod": "module example.com/svc\ngo 1.26\ntool (\n\tgithub.com/magefile/mage\n\tgolang.org/x/tools/cmd/stringer\n)\nrequire (\n" +
 			"\tgithub.com/google/uuid v1.6.0\n\tgithub.com/magefile/mage v1.17.2\n\tgithub.com/mageship/mageship v1.0.0\n\tgolang.org/x/tools v0.30.0\n\tgoogle.golang.org/grpc v1.71.1\n)\n",
 		"main.go": "package main\nfunc main(){}\n",
 	})
-	p, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if diff := cmp.Diff([]string{"github.com/google/uuid", "google.golang.org/grpc"}, p.Modules); diff != "" {
 		t.Errorf("Modules (-want +got):\n%s", diff)
 	}
