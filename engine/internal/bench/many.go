@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 // manyModule is the module path of the generated many-images repository.
@@ -147,7 +148,7 @@ func prepareMany(ctx context.Context, r *runner, root, dir string, base []string
 	if err != nil {
 		return s, err
 	}
-	if err := writeFiles(dir, files); err != nil {
+	if err := testfix.WriteFiles(dir, files); err != nil {
 		return s, err
 	}
 	s.Info.Source = fmt.Sprintf("generated: %d main packages cmd/svcNN, each its own image, over one shared package; standard library only", manyImages)

@@ -101,7 +101,7 @@ func prepareLarge(ctx context.Context, r *runner, root, dir string, base []strin
 	if err != nil {
 		return s, err
 	}
-	if err := writeFiles(dir, files); err != nil {
+	if err := testfix.WriteFiles(dir, files); err != nil {
 		return s, err
 	}
 	s.Info.Source = fmt.Sprintf("generated: %d layers of %d packages, %d functions each", largeShape.Layers, largeShape.PerLayer, largeShape.Funcs)
@@ -221,20 +221,6 @@ func (s service) change(ctx context.Context, r *runner, dir, mark, tag string, b
 		return err
 	}
 	return gitCommit(ctx, r, dir, base, "bench: one-line change "+mark, tag, log)
-}
-
-// writeFiles writes files (slash path relative to dir -> content) under dir.
-func writeFiles(dir string, files map[string]string) error {
-	for p, src := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(full, []byte(src), 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // copyTree copies the regular files of src into dst, skipping dist/ and, unless

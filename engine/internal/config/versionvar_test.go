@@ -1,26 +1,12 @@
 package config
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/mageship/mageship/engine/internal/project"
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
-
-func writeTree(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, body := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 // TestZeroConfig resolves repositories with no configuration, or with a VersionVar,
 // as the layouts of issue #11 have them: the binary's name, the variable -X stamps,
@@ -79,7 +65,7 @@ func TestZeroConfig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			tc.files["go.mod"] = "module " + tc.module + "\ngo 1.26\n"
-			writeTree(t, dir, tc.files)
+			testfix.WriteTree(t, dir, tc.files)
 			p, err := project.Load(dir)
 			if err != nil {
 				t.Fatal(err)
@@ -111,7 +97,7 @@ func TestZeroConfig(t *testing.T) {
 // one line that lists them.
 func TestSeveralMainsError(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{
+	testfix.WriteTree(t, dir, map[string]string{
 		"go.mod":                "module example.com/svc\ngo 1.26\n",
 		"server/main.go":        "package main\nfunc main(){}\n",
 		"tools/migrate/main.go": "package main\nfunc main(){}\n",

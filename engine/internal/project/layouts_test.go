@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
 func TestExecName(t *testing.T) {
@@ -239,7 +241,7 @@ func TestCheckVersionVar(t *testing.T) {
 // go.work brings into a build.
 func TestWorkspace(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, map[string]string{
+	testfix.WriteTree(t, root, map[string]string{
 		"go.work":        "go 1.26\nuse (\n\t./svc\n\t./lib\n\t./tools\n\t./fork\n)\n",
 		"lib/go.mod":     "module example.com/repo/lib\ngo 1.26\n",
 		"lib/greet/g.go": "package greet\n",

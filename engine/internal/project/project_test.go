@@ -1,32 +1,20 @@
 package project
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-func write(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, body := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
+	"github.com/mageship/mageship/engine/internal/testfix"
+)
 
 // load writes files into a new directory and loads the project there.
 func load(t *testing.T, files map[string]string) Project {
 	t.Helper()
 	dir := t.TempDir()
-	write(t, dir, files)
+	testfix.WriteTree(t, dir, files)
 	p, err := Load(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +54,7 @@ func TestLoad(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			write(t, dir, tc.files)
+			testfix.WriteTree(t, dir, tc.files)
 			got, err := Load(dir)
 			if err != nil {
 				t.Fatal(err)
@@ -84,7 +72,7 @@ func TestLoadErrors(t *testing.T) {
 	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "no go.mod") {
 		t.Errorf("no go.mod: %v", err)
 	}
-	write(t, dir, map[string]string{"go.mod": "go 1.26\n"})
+	testfix.WriteTree(t, dir, map[string]string{"go.mod": "go 1.26\n"})
 	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "no module line") {
 		t.Errorf("no module line: %v", err)
 	}
@@ -100,7 +88,7 @@ func TestMinorGo(t *testing.T) {
 
 func TestLoadReplaces(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, map[string]string{
+	testfix.WriteTree(t, root, map[string]string{
 		"go.mod": "module example.com/root\ngo 1.26\n",
 		"examples/hello/go.mod": "module example.com/root/examples/hello\ngo 1.26\nrequire (\n\texample.com/root v0.0.0\n\texample.com/inner v0.0.0\n\texample.com/versioned v1.0.0\n)\n" +
 			"replace example.com/root => ../..\nreplace example.com/inner => ./third_party/inner\nreplace example.com/versioned => example.com/fork v1.0.1\n",

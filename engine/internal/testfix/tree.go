@@ -48,3 +48,26 @@ func CopyFiles(src, dst string, skip ...string) error {
 		return os.WriteFile(filepath.Join(dst, rel), b, info.Mode().Perm())
 	})
 }
+
+// WriteTree writes files (slash path relative to dir -> content) under dir, creating
+// the directories they need. It fails t on error.
+func WriteTree(t testing.TB, dir string, files map[string]string) {
+	t.Helper()
+	if err := WriteFiles(dir, files); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// WriteFiles is WriteTree for a caller without a testing.TB (the benchmark harness).
+func WriteFiles(dir string, files map[string]string) error {
+	for rel, body := range files {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
