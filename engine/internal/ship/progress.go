@@ -17,17 +17,22 @@ import (
 // file while the target runs, put into the output directory as <target>.log when it
 // ends, once the configuration has said where that is (place).
 type runLog struct {
-	mu    sync.Mutex
-	f     *os.File
-	rel   string // release.log
-	dist  *owned.Dist
-	wrote bool
+	mu   sync.Mutex
+	f    *os.File // created by the first Write: a target that runs no tool has none
+	rel  string   // release.log
+	dist *owned.Dist
 }
 
 func (l *runLog) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.wrote = true
+	if l.f == nil {
+		f, err := os.CreateTemp("", "mageship-*.log")
+		if err != nil {
+			return 0, err
+		}
+		l.f = f
+	}
 	return l.f.Write(p)
 }
 
@@ -54,9 +59,12 @@ func (l *runLog) place(r config.Resolved) string {
 func (l *runLog) close(failed bool, warn io.Writer) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.f == nil {
+		return
+	}
 	name := l.f.Name()
 	l.f.Close()
-	if !l.wrote || l.dist == nil && !failed {
+	if l.dist == nil && !failed {
 		os.Remove(name)
 		return
 	}
@@ -87,12 +95,8 @@ func withProgress(target string, o Options) (Options, func(error) error, error) 
 	if err != nil {
 		return o, nil, err
 	}
-	f, err := os.CreateTemp("", "mageship-*.log")
-	if err != nil {
-		return o, nil, err
-	}
-	l := &runLog{f: f, rel: strings.ReplaceAll(target, ":", "-") + ".log"}
-	rep := progress.New(progress.Options{Mode: mode, Out: o.Stderr, Log: l, LogName: f.Name(), Width: width, Height: height})
+	l := &runLog{rel: strings.ReplaceAll(target, ":", "-") + ".log"}
+	rep := progress.New(progress.Options{Mode: mode, Out: o.Stderr, Log: l, Width: width, Height: height})
 	raw := o.Stderr
 	o.progress, o.log = rep, l
 	o.Stdout, o.Stderr = rep.Writer(o.Stdout), rep.Writer(o.Stderr)

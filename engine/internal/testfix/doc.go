@@ -3,5 +3,5 @@
 // compiled once per test binary, what go version -m says about a binary, copies of
 // fixture trees, the last lines of a long output for a failure message, and the check
 // that an error is one line. Tests import it, and so does the benchmark harness
-// (CopyFiles); the library never does.
+// (CopyFiles, WriteFiles); the library never does.
 package testfix
