@@ -26,6 +26,13 @@ type Config struct {
 	Builder         string   // buildx builder; BUILDX_BUILDER wins; default: buildx's current builder
 	Template        string   // path to your own Dockerfile template, relative to the module root
 	Source          string   // org.opencontainers.image.source; default https://<module path> for hosted modules
+	Assemble        string   // how host-built images are assembled: "direct" (default, in-process) or "buildx" (MAGESHIP_ASSEMBLE)
+}
+
+// File is a file or directory of the repository copied into the image (Image.Files).
+type File struct {
+	From string // a file or directory of the repository, relative to the module root
+	To   string // an absolute path in the image
 }
 
 // Image is one image: one main package, one binary.
@@ -42,6 +49,16 @@ type Image struct {
 	// HealthTimeout is how long the smoke test waits for a 200; default 60s.
 	HealthTimeout time.Duration
 	MaxBytes      int64 // size budget of the production image, uncompressed; 0 for none
+
+	Args       []string          // the image's CMD, after the entrypoint
+	Env        []string          // KEY=value, in the image config
+	WorkDir    string            // absolute; created and owned by User
+	Volumes    []string          // absolute paths, created and owned by User, declared as volumes
+	Files      []File            // repository files copied into the image, owned by root
+	Also       []string          // other main packages whose binaries go beside the entrypoint in /usr/local/bin/
+	HealthPort int               // the port image:test probes; default the first of Ports
+	Labels     map[string]string // extra OCI labels; mageship's own cannot be overridden
+	Ldflags    []string          // extra -ldflags, templated: {{.Version}} {{.Tag}} {{.Commit}} {{.ShortCommit}} {{.Branch}} {{.Date}}
 }
 
 var (

@@ -45,6 +45,8 @@ const (
 	EnvBuilder         = "BUILDX_BUILDER"
 	EnvTemplate        = "MAGESHIP_TEMPLATE"
 	EnvBuild           = "MAGESHIP_BUILD"
+	// EnvAssemble chooses how host-built images are assembled (Config.Assemble).
+	EnvAssemble = "MAGESHIP_ASSEMBLE"
 	EnvSBOM            = "MAGESHIP_SBOM"
 	EnvOnly            = "MAGESHIP_ONLY"
 	EnvJobs            = "MAGESHIP_JOBS"
@@ -73,6 +75,15 @@ const (
 	BuildContainer = "container"
 )
 
+// How host-built images are assembled (Config.Assemble, MAGESHIP_ASSEMBLE).
+const (
+	// AssembleDirect assembles and pushes in-process with go-containerregistry; no
+	// Docker engine or buildx is needed to release. The default on the host path.
+	AssembleDirect = "direct"
+	// AssembleBuildx has BuildKit copy the prebuilt files onto the base (docker buildx).
+	AssembleBuildx = "buildx"
+)
+
 // Config is what the magefile set with config.Set (github.com/mageship/mageship/pkg/config),
 // as the targets send it to the engine: the same fields, decoded from JSON. Every field
 // is optional; the public package documents each one.
@@ -87,6 +98,13 @@ type Config struct {
 	Builder         string   // buildx builder; BUILDX_BUILDER wins; default: buildx's current builder
 	Template        string   // path to your own Dockerfile template, relative to the module root
 	Source          string   // org.opencontainers.image.source; default https://<module path> for hosted modules
+	Assemble        string   // host path's assembler: AssembleDirect (default) or AssembleBuildx (MAGESHIP_ASSEMBLE)
+}
+
+// File is a repository file or directory copied into the image (Image.Files).
+type File struct {
+	From string // relative to the module root
+	To   string // absolute path in the image
 }
 
 // Image is one image: one main package, one binary.
@@ -103,6 +121,16 @@ type Image struct {
 	// HealthTimeout is how long the smoke test waits for a 200; default 60s.
 	HealthTimeout time.Duration
 	MaxBytes      int64 // size budget of the production image, uncompressed; 0 for none
+
+	Args       []string          // the image's CMD, after the entrypoint
+	Env        []string          // KEY=value, in the image config
+	WorkDir    string            // absolute; created and owned by User
+	Volumes    []string          // absolute; created and owned by User, declared as volumes
+	Files      []File            // repository files copied into the image, owned by root
+	Also       []string          // other main packages built beside the entrypoint into /usr/local/bin/
+	HealthPort int               // the port image:test probes; default the first of Ports
+	Labels     map[string]string // extra OCI labels; ours cannot be overridden
+	Ldflags    []string          // extra -ldflags, templated (version, tag, commit, short commit, branch, date)
 }
 
 // Resolved is a configuration with every field filled and checked.
