@@ -46,12 +46,12 @@ const (
 	EnvTemplate        = "MAGESHIP_TEMPLATE"
 	EnvBuild           = "MAGESHIP_BUILD"
 	// EnvAssemble chooses how host-built images are assembled (Config.Assemble).
-	EnvAssemble = "MAGESHIP_ASSEMBLE"
-	EnvSBOM            = "MAGESHIP_SBOM"
-	EnvOnly            = "MAGESHIP_ONLY"
-	EnvJobs            = "MAGESHIP_JOBS"
-	EnvCosignKey       = "MAGESHIP_COSIGN_KEY"
-	EnvCosignTlog      = "MAGESHIP_COSIGN_TLOG"
+	EnvAssemble   = "MAGESHIP_ASSEMBLE"
+	EnvSBOM       = "MAGESHIP_SBOM"
+	EnvOnly       = "MAGESHIP_ONLY"
+	EnvJobs       = "MAGESHIP_JOBS"
+	EnvCosignKey  = "MAGESHIP_COSIGN_KEY"
+	EnvCosignTlog = "MAGESHIP_COSIGN_TLOG"
 	// EnvDist is mageship's output directory (binaries, SHA256SUMS, release.json,
 	// digests/), relative to the module root or absolute; default DefaultDist.
 	EnvDist = "MAGESHIP_DIST"
