@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/mageship/mageship/engine/internal/buildfile"
+	"github.com/mageship/mageship/engine/internal/gobuild"
 	"github.com/mageship/mageship/engine/internal/platform"
 	"github.com/mageship/mageship/engine/internal/project"
 )
@@ -170,6 +172,12 @@ type ResolvedImage struct {
 	Image
 	RuntimeImage string // the base image reference (Runtime resolved)
 	NameSet      bool   // Name came from code or MAGESHIP_IMAGE, not from the binary's name
+	// Release is the build of the service's release-build file (goreleaser, ko,
+	// promu) for this image (see buildfile.go); nil for none.
+	Release *buildfile.Build
+	// Stamp is Release or Image.Ldflags rendered for this version, which the build
+	// steps fill in (ship.stamp) before go build runs.
+	Stamp gobuild.Stamp
 }
 
 // Resolve applies env over c over what p implies, and validates everything.
@@ -227,7 +235,15 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 		r.Source = "https://" + p.Module
 	}
 
+	rf, warnings, err := readReleaseFile(p, getenv)
+	if err != nil {
+		return Resolved{}, err
+	}
+	r.Warnings = append(r.Warnings, warnings...)
 	images := c.Images
+	if len(images) == 0 {
+		images = rf.images()
+	}
 	if len(images) == 0 {
 		if len(p.Mains) == 0 {
 			return Resolved{}, fmt.Errorf("no main package in %s: put one under cmd/<name>/ or at the module root, or set Image.Main in your magefile", p.Dir)
@@ -270,6 +286,9 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 		if ri.Main == "./." {
 			ri.Main = "."
 		}
+		if err := rf.apply(&ri, r.Build, getenv); err != nil {
+			return Resolved{}, err
+		}
 		if ri.Binary == "" {
 			ri.Binary = project.ExecName(p.ImportPath(ri.Main))
 		}
@@ -292,7 +311,12 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 		}
 		seen[ri.Name] = i
 		var warning string
-		if ri.VersionVar, warning = versionVar(p, ri); warning != "" {
+		if v, w, ok := rf.versionVar(ri); ok {
+			ri.VersionVar, warning = v, w
+		} else {
+			ri.VersionVar, warning = versionVar(p, ri)
+		}
+		if warning != "" {
 			r.Warnings = append(r.Warnings, warning)
 		}
 		if ri.User == "" {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/mageship/mageship/engine/internal/platform"
@@ -30,11 +31,30 @@ type Build struct {
 	// LDFlags are extra linker flags, appended after "-s -w" and the -X. They are
 	// joined with spaces as written, so quote them as go build's -ldflags expects.
 	LDFlags []string
+	// Stamp is what a release-build file or Image.Ldflags adds, rendered.
+	Stamp Stamp
 	// Tags are build tags, passed as -tags a,b.
 	Tags []string
 	// Mod is "" (the go command's default) or a -mod value: "vendor", "mod" or
 	// "readonly". VendorMode(Dir) gives "vendor" for a module with a vendor directory.
 	Mod string
+}
+
+// Stamp is how a binary is built beyond mageship's defaults, with every template
+// already rendered: a service's release-build file (goreleaser, ko, promu), or
+// Image.Ldflags.
+type Stamp struct {
+	// File says that Ldflags, Flags and Env are a release-build file's: Ldflags is
+	// then the whole -ldflags in place of "-s -w" (none at all when empty, as ko passes
+	// none). Otherwise Ldflags (Image.Ldflags) follows "-s -w", the -X and LDFlags.
+	File    bool
+	Ldflags string
+	// Flags are go build flags, one argument each, after mageship's -trimpath
+	// -buildvcs=false (a -trimpath among them is not repeated).
+	Flags []string
+	// Env are KEY=value lines that replace the base environment's (GOTOOLCHAIN,
+	// GOEXPERIMENT, GOFLAGS...); CGO_ENABLED, GOOS, GOARCH and GOARM stay mageship's.
+	Env []string
 }
 
 // Args returns the arguments of the go command for b, starting with "build".
@@ -43,9 +63,18 @@ type Build struct {
 // commit that only touches go.mod, a dirty tree, or no .git at all, as in the
 // container build's context), so the host build, the container build and a plain go
 // build of the same sources give the same bytes. The commit is in the image's
-// org.opencontainers.image.revision label instead.
+// org.opencontainers.image.revision label instead, and where the code keeps it, in the
+// -X a release-build file or Image.Ldflags states.
 func (b Build) Args() []string {
-	args := []string{"build", "-trimpath", "-buildvcs=false", "-ldflags", b.ldflags()}
+	args := []string{"build", "-trimpath", "-buildvcs=false"}
+	for _, f := range b.Stamp.Flags {
+		if f != "-trimpath" && f != "--trimpath" {
+			args = append(args, f)
+		}
+	}
+	if ld := b.ldflags(); ld != "" || !b.Stamp.File {
+		args = append(args, "-ldflags", ld)
+	}
 	if len(b.Tags) > 0 {
 		args = append(args, "-tags", strings.Join(b.Tags, ","))
 	}
@@ -55,32 +84,64 @@ func (b Build) Args() []string {
 	return append(args, "-o", b.Output, b.Main)
 }
 
+// ldflags is the -ldflags value: "-s -w" (or a release-build file's own ldflags), the
+// -X of VersionVar unless those already set it, LDFlags, then Image.Ldflags.
 func (b Build) ldflags() string {
-	flags := []string{"-s", "-w"}
-	if b.VersionVar != "" {
+	var flags []string
+	if b.Stamp.File {
+		if b.Stamp.Ldflags != "" {
+			flags = append(flags, b.Stamp.Ldflags)
+		}
+	} else {
+		flags = append(flags, "-s", "-w")
+	}
+	if b.VersionVar != "" && !setsVar(b.Stamp.Ldflags, b.VersionVar) {
 		flags = append(flags, "-X", b.VersionVar+"="+b.Version)
 	}
-	return strings.Join(append(flags, b.LDFlags...), " ")
+	flags = append(flags, b.LDFlags...)
+	if !b.Stamp.File && b.Stamp.Ldflags != "" {
+		flags = append(flags, b.Stamp.Ldflags)
+	}
+	return strings.Join(flags, " ")
+}
+
+// setsVar reports whether ldflags has a -X for the variable v.
+func setsVar(ldflags, v string) bool {
+	f := strings.Fields(strings.NewReplacer("'", " ", "\"", " ").Replace(ldflags))
+	for i, a := range f {
+		if a == "-X" && i+1 < len(f) && strings.HasPrefix(f[i+1], v+"=") || strings.HasPrefix(a, "-X="+v+"=") {
+			return true
+		}
+	}
+	return false
 }
 
 // overridden are the variables Env sets, dropped from the base environment first.
 var overridden = []string{"CGO_ENABLED", "GOOS", "GOARCH", "GOARM"}
 
 // Env returns the environment of the go command for b: base, without any
-// CGO_ENABLED, GOOS, GOARCH or GOARM it has, followed by CGO_ENABLED=0 and the
-// platform's GOOS, GOARCH and (for arm) GOARM. Everything else in base (GOPROXY,
-// GOFLAGS, GOPRIVATE, HOME, PATH ...) passes through in its order.
+// CGO_ENABLED, GOOS, GOARCH or GOARM it has nor any variable Stamp.Env sets, then
+// Stamp.Env (without those four), followed by CGO_ENABLED=0 and the platform's GOOS,
+// GOARCH and (for arm) GOARM. Everything else in base (GOPROXY, GOFLAGS, GOPRIVATE,
+// HOME, PATH ...) passes through in its order.
 func (b Build) Env(base []string) []string {
-	env := make([]string, 0, len(base)+4)
-	for _, kv := range base {
+	env := make([]string, 0, len(base)+len(b.Stamp.Env)+4)
+	var stamped []string
+	for _, kv := range b.Stamp.Env {
 		name, _, _ := strings.Cut(kv, "=")
-		drop := false
-		for _, o := range overridden {
-			if name == o {
-				drop = true
-			}
+		stamped = append(stamped, name)
+	}
+	keep := func(kv string, names []string) bool {
+		name, _, _ := strings.Cut(kv, "=")
+		return !slices.Contains(overridden, name) && !slices.Contains(names, name)
+	}
+	for _, kv := range base {
+		if keep(kv, stamped) {
+			env = append(env, kv)
 		}
-		if !drop {
+	}
+	for _, kv := range b.Stamp.Env {
+		if keep(kv, nil) {
 			env = append(env, kv)
 		}
 	}

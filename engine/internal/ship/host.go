@@ -52,6 +52,7 @@ func hostBuilds(r config.Resolved, info version.Info, plats []platform.Platform,
 				Dir: r.Project.Dir, Main: img.Main, Platform: p,
 				Output:     filepath.Join(hostContext(dir, img), p.Dir(), "rootfs", "usr", "local", "bin", img.Binary),
 				VersionVar: img.VersionVar, Version: info.Version, Tags: img.Tags, Mod: gobuild.VendorMode(r.Project.Dir),
+				Stamp: img.Stamp,
 			})
 		}
 	}
@@ -65,6 +66,9 @@ func hostBuilds(r config.Resolved, info version.Info, plats []platform.Platform,
 func compile(ctx context.Context, r config.Resolved, info version.Info, plats []platform.Platform, dir string, getenv func(string) string, rep *progress.Reporter) error {
 	when, err := sourceDateEpoch(info, getenv)
 	if err != nil {
+		return err
+	}
+	if r, err = stamp(ctx, r, info, getenv); err != nil {
 		return err
 	}
 	builds := hostBuilds(r, info, plats, dir)

@@ -1,0 +1,132 @@
+package config
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mageship/mageship/engine/internal/project"
+	"github.com/mageship/mageship/engine/internal/testfix"
+)
+
+// Service 3 of issue #20: two promu binaries whose version lives in another module.
+var promuService = map[string]string{
+	"go.mod":                     "module github.com/acme/demo\ngo 1.26\n",
+	"cmd/demo_exporter/main.go":  "package main\nfunc main(){}\n",
+	"cmd/democtl/main.go":        "package main\nfunc main(){}\n",
+	"internal/version/v.go":      "package version\nvar Version string\n",
+	".github/workflows/ci.yml":   "on: push\n",
+	".promu.yml":                 "build:\n  binaries:\n    - name: demo_exporter\n      path: ./cmd/demo_exporter\n    - name: democtl\n      path: ./cmd/democtl\n  tags:\n    all: [netgo]\n  ldflags: |\n    -X github.com/prometheus/common/version.Version={{.Version}}\n    -X github.com/prometheus/common/version.Revision={{.Revision}}\n",
+	"cmd/demo_exporter/extra.go": "package main\nvar version string\n",
+}
+
+func resolveFiles(t *testing.T, files map[string]string, c Config, vars ...string) (Resolved, error) {
+	t.Helper()
+	dir := t.TempDir()
+	testfix.WriteTree(t, dir, files)
+	p, err := project.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Resolve(p, c, env(vars...))
+}
+
+func TestReleaseFileImages(t *testing.T) {
+	r, err := resolveFiles(t, promuService, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][]string
+	for _, img := range r.Images {
+		if img.Release == nil {
+			t.Fatalf("image %s has no release build", img.Name)
+		}
+		got = append(got, []string{img.Main, img.Binary, img.VersionVar, strings.Join(img.Tags, ",")})
+	}
+	want := [][]string{
+		{"./cmd/demo_exporter", "demo_exporter", "github.com/prometheus/common/version.Version", "netgo"},
+		{"./cmd/democtl", "democtl", "github.com/prometheus/common/version.Version", "netgo"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("images (-want +got):\n%s", diff)
+	}
+	if len(r.Warnings) != 0 {
+		t.Errorf("warnings %q, want none", r.Warnings)
+	}
+}
+
+func TestReleaseFileMagefileWins(t *testing.T) {
+	r, err := resolveFiles(t, promuService, Config{Images: []Image{
+		{Main: "./cmd/demo_exporter", Binary: "exporter", Tags: []string{"osusergo"}, VersionVar: "main.version"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Images) != 1 {
+		t.Fatalf("%d images, want the magefile's one", len(r.Images))
+	}
+	img := r.Images[0]
+	if img.Binary != "exporter" || !cmp.Equal(img.Tags, []string{"osusergo"}) || img.VersionVar != "main.version" || img.Release == nil {
+		t.Errorf("binary %q tags %v VersionVar %q release %v: want the magefile's, with the file's build", img.Binary, img.Tags, img.VersionVar, img.Release != nil)
+	}
+}
+
+func TestReleaseFileRefusals(t *testing.T) {
+	gr := func(ldflags string) map[string]string {
+		return map[string]string{
+			"go.mod":          "module example.com/svc\ngo 1.26\n",
+			"main.go":         "package main\nvar version string\nfunc main(){}\n",
+			".goreleaser.yml": "version: 2\nbuilds:\n  - main: .\n    ldflags:\n      - " + ldflags + "\n",
+		}
+	}
+	tests := []struct {
+		name  string
+		files map[string]string
+		c     Config
+		vars  []string
+		want  string
+	}{
+		{"unsupported function", gr("-X main.version={{ .Version | sha256 }}"), Config{}, nil,
+			`.goreleaser.yml:5: -X main.version={{ .Version | sha256 }}: goreleaser template not supported by mageship: function "sha256" not defined`},
+		{"container path", gr("-s -w -X main.version={{.Version}}"), Config{Build: BuildContainer}, nil,
+			"image .: .goreleaser.yml states how its binary is built (ldflags, flags, env), which the container build path does not carry: build on this machine (MAGESHIP_BUILD=host, the default)"},
+		{"Image.Ldflags field", map[string]string{"go.mod": "module example.com/svc\ngo 1.26\n", "main.go": "package main\nfunc main(){}\n"},
+			Config{Images: []Image{{Ldflags: []string{"-X main.c={{.Commitx}}"}}}}, nil,
+			`image .: Image.Ldflags:1: -X main.c={{.Commitx}}: mageship template not supported by mageship: <.Commitx>: map has no entry for key "Commitx"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := resolveFiles(t, tc.files, tc.c, tc.vars...)
+			testfix.OneLine(t, err, tc.want)
+		})
+	}
+	// The environment a template names is read through getenv.
+	if _, err := resolveFiles(t, gr("-X main.version={{.Env.RELEASE_TAG}}"), Config{}, "RELEASE_TAG", "1.0"); err != nil {
+		t.Errorf("a set .Env variable: %v", err)
+	}
+	// MAGESHIP_RELEASE_FILE=off reads none.
+	r, err := resolveFiles(t, gr("-X main.version={{ now }}"), Config{}, "MAGESHIP_RELEASE_FILE", "off")
+	if err != nil || r.Images[0].Release != nil || r.Images[0].VersionVar != "main.version" {
+		t.Errorf("MAGESHIP_RELEASE_FILE=off: %v, release %v", err, err == nil && r.Images[0].Release != nil)
+	}
+}
+
+func TestReleaseFileNoVersion(t *testing.T) {
+	r, err := resolveFiles(t, map[string]string{
+		"go.mod":     "module example.com/svc\ngo 1.26\n",
+		"main.go":    "package main\nvar commit string\nfunc main(){}\n",
+		".ko.yaml":   "builds:\n- id: svc\n  main: example.com/svc\n  ldflags: [\"-X main.commit={{.Git.FullCommit}}\"]\n",
+		".promu.yml": "build: {}\n",
+	}, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		".ko.yaml states how the binaries are built; .promu.yml not read",
+		"image svc: .ko.yaml:2 builds it with ldflags that stamp no version (no -X NAME={{.Version}}), so the binary carries none: add one there, or set Image.VersionVar",
+	}
+	if diff := cmp.Diff(want, r.Warnings); diff != "" || r.Images[0].Main != "." || r.Images[0].VersionVar != "" {
+		t.Errorf("main %q VersionVar %q warnings (-want +got):\n%s", r.Images[0].Main, r.Images[0].VersionVar, diff)
+	}
+}
