@@ -151,3 +151,45 @@ func (rf releaseFile) versionVar(ri ResolvedImage) (string, string, bool) {
 	}
 	return "", fmt.Sprintf("image %s: %s:%d builds it with ldflags that stamp no version (no -X NAME={{.Version}}), so the binary carries none: add one there, or set Image.VersionVar", ri.Name, ri.Release.File, ri.Release.Line), true
 }
+
+// detect adds to an image that no release-build file builds the -X of the commit, date
+// and other build variables its binary links (project.BuildVars), as Image.Ldflags
+// templates, on the host build path. The container path's Dockerfile stamps the
+// version alone: there it says so instead.
+func detect(p project.Project, ri *ResolvedImage, build string) string {
+	if ri.Release != nil || len(ri.Ldflags) > 0 {
+		return ""
+	}
+	vars, err := p.BuildVars(ri.Main, ri.Tags, ri.VersionVar)
+	if err != nil || len(vars) == 0 {
+		return ""
+	}
+	if build == BuildContainer {
+		var names []string
+		for _, v := range vars {
+			names = append(names, v[0])
+		}
+		return fmt.Sprintf("image %s: %s stay empty on the container build path, which stamps the version alone: build on this machine (%s=%s, the default) to stamp them", ri.Name, strings.Join(names, ", "), EnvBuild, BuildHost)
+	}
+	for _, v := range vars {
+		ri.Ldflags = append(ri.Ldflags, "-X "+v[0]+"="+factTemplate(v[0], v[1]))
+	}
+	return ""
+}
+
+// factTemplate is the template of a fact for variable v: Prometheus' BuildDate in
+// promu's layout, other dates in RFC 3339 (goreleaser's {{.Date}}).
+func factTemplate(v, fact string) string {
+	switch fact {
+	case project.FactCommit:
+		return "{{.Commit}}"
+	case project.FactBranch:
+		return "{{.Branch}}"
+	case project.FactUser:
+		return buildfile.Fixed + "@" + buildfile.Fixed
+	}
+	if strings.HasPrefix(v, project.PrometheusVersion+".") {
+		return `{{ time "20060102-15:04:05" }}`
+	}
+	return "{{.Date}}"
+}

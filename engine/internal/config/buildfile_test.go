@@ -130,3 +130,56 @@ func TestReleaseFileNoVersion(t *testing.T) {
 		t.Errorf("main %q VersionVar %q warnings (-want +got):\n%s", r.Images[0].Main, r.Images[0].VersionVar, diff)
 	}
 }
+
+// TestDetectBuildVars: without a release-build file, the commit and date variables
+// people use get -X too (host path), beside the version variable.
+func TestDetectBuildVars(t *testing.T) {
+	mod := "go.mod"
+	tests := []struct {
+		name        string
+		files       map[string]string
+		build       string
+		wantVar     string
+		wantLdflags []string
+		wantWarning string
+	}{
+		{"main package", map[string]string{mod: "module example.com/svc\ngo 1.26\n", "main.go": "package main\nvar version, commit, date string\nvar buildDate = \"x\"\nfunc main(){}\n"}, "",
+			"main.version", []string{"-X main.commit={{.Commit}}", "-X main.date={{.Date}}"}, ""},
+		{"buildinfo package", map[string]string{mod: "module example.com/svc\ngo 1.26\n",
+			"main.go":                  "package main\nimport _ \"example.com/svc/internal/buildinfo\"\nfunc main(){}\n",
+			"internal/buildinfo/bi.go": "package buildinfo\nvar Version, GitCommit string\nvar BuildDate = \"unknown\"\nvar Date = f()\nfunc f() string { return \"\" }\n"}, "",
+			"example.com/svc/internal/buildinfo.Version", []string{"-X example.com/svc/internal/buildinfo.GitCommit={{.Commit}}", "-X example.com/svc/internal/buildinfo.BuildDate={{.Date}}"}, ""},
+		{"prometheus/common/version", map[string]string{mod: "module example.com/exp\ngo 1.26\n", "main.go": "package main\nimport _ \"github.com/prometheus/common/version\"\nfunc main(){}\n"}, "",
+			"github.com/prometheus/common/version.Version", []string{
+				"-X github.com/prometheus/common/version.Revision={{.Commit}}",
+				"-X github.com/prometheus/common/version.Branch={{.Branch}}",
+				"-X github.com/prometheus/common/version.BuildUser=mageship@mageship",
+				`-X github.com/prometheus/common/version.BuildDate={{ time "20060102-15:04:05" }}`}, ""},
+		{"container path", map[string]string{mod: "module example.com/svc\ngo 1.26\n", "main.go": "package main\nvar version, Commit string\nfunc main(){}\n"}, BuildContainer,
+			"main.version", nil, "image svc: main.Commit stay empty on the container build path, which stamps the version alone: build on this machine (MAGESHIP_BUILD=host, the default) to stamp them"},
+		{"version-like candidates", map[string]string{mod: "module example.com/svc\ngo 1.26\n", "main.go": "package main\nvar appVersion string\nfunc main(){}\n",
+			"internal/meta/meta.go": "package meta\nvar ServerVersion, APIVersion string\nvar versionCount int\n", "cmd/other/main.go": "package main\nvar OtherVersion string\nfunc main(){}\n"}, "",
+			"", nil, `so the binary gets no version: set Image.VersionVar to the variable that holds it (importpath.name), or to - for none; candidates: VersionVar: "main.appVersion", VersionVar: "example.com/svc/internal/meta.APIVersion", VersionVar: "example.com/svc/internal/meta.ServerVersion"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := resolveFiles(t, tc.files, Config{Build: tc.build, Images: []Image{{Main: "."}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			img := r.Images[0]
+			if img.VersionVar != tc.wantVar {
+				t.Errorf("VersionVar %q, want %q", img.VersionVar, tc.wantVar)
+			}
+			if diff := cmp.Diff(tc.wantLdflags, img.Ldflags); diff != "" {
+				t.Errorf("Ldflags (-want +got):\n%s", diff)
+			}
+			switch {
+			case tc.wantWarning == "" && len(r.Warnings) > 0:
+				t.Errorf("warnings %q, want none", r.Warnings)
+			case tc.wantWarning != "" && (len(r.Warnings) != 1 || !strings.HasSuffix(r.Warnings[0], tc.wantWarning)):
+				t.Errorf("warnings %q\nwant one ending %q", r.Warnings, tc.wantWarning)
+			}
+		})
+	}
+}

@@ -319,6 +319,9 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 		if warning != "" {
 			r.Warnings = append(r.Warnings, warning)
 		}
+		if w := detect(p, &ri, r.Build); w != "" {
+			r.Warnings = append(r.Warnings, w)
+		}
 		if ri.User == "" {
 			ri.User = DefaultUser
 		}

@@ -36,8 +36,15 @@ func versionVar(p project.Project, img ResolvedImage) (string, string) {
 			return "", fmt.Sprintf("image %s: several version variables (%s) and none in the main package, so the binary gets no version: set Image.VersionVar to the one it reports, or to - for none",
 				img.Name, strings.Join(found, ", "))
 		}
-		return "", fmt.Sprintf("image %s: no version variable in %s (a package-level string version, Version or VERSION in the main package or in a package of the module named version or buildinfo), so the binary gets no version: set Image.VersionVar to the variable that holds it (importpath.name), or to - for none",
+		w := fmt.Sprintf("image %s: no version variable in %s (a package-level string version, Version or VERSION in the main package or in a package of the module named version or buildinfo), so the binary gets no version: set Image.VersionVar to the variable that holds it (importpath.name), or to - for none",
 			img.Name, img.Main)
+		if like := p.VersionLike(img.Main, 5); len(like) > 0 {
+			for i, v := range like {
+				like[i] = fmt.Sprintf("VersionVar: %q", v)
+			}
+			w += "; candidates: " + strings.Join(like, ", ")
+		}
+		return "", w
 	}
 	why, err := p.CheckVersionVar(img.Main, img.Tags, img.VersionVar)
 	if err != nil || why == "" {

@@ -6,6 +6,8 @@ import (
 	"go/build"
 	"go/parser"
 	"go/token"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -55,7 +57,130 @@ func (p Project) VersionVars(main string, tags []string) ([]string, error) {
 			out = append(out, pkg.ImportPath+"."+name)
 		}
 	}
+	if slices.Contains(l.External, PrometheusVersion) {
+		out = append(out, PrometheusVersion+".Version")
+	}
 	return out, nil
+}
+
+// PrometheusVersion is the package the Prometheus ecosystem keeps its build facts in
+// (Version, Revision, Branch, BuildUser, BuildDate), which promu stamps.
+const PrometheusVersion = "github.com/prometheus/common/version"
+
+// Facts a build can stamp besides the version (BuildVars).
+const (
+	FactCommit = "commit" // the full commit sha
+	FactDate   = "date"   // the commit's time (or SOURCE_DATE_EPOCH), RFC 3339
+	FactBranch = "branch" // git rev-parse --abbrev-ref HEAD
+	FactUser   = "user"   // mageship@mageship (promu's {{user}}@{{host}})
+)
+
+// The commit and date variables people use, in the main package or in the module's
+// package named version or buildinfo; Prometheus' are fixed.
+var (
+	commitNames = []string{"commit", "Commit", "gitCommit", "GitCommit", "Revision"}
+	dateNames   = []string{"date", "Date", "buildDate", "BuildDate"}
+	prometheus  = [][2]string{{"Revision", FactCommit}, {"Branch", FactBranch}, {"BuildUser", FactUser}, {"BuildDate", FactDate}}
+)
+
+// BuildVars lists the variables besides the version that main's binary links and -X
+// can set, each with the fact it holds (FactCommit, FactDate...), as "importpath.name"
+// pairs in a stable order: the main package's, then those of the module's package that
+// VersionVars gave the version variable (its version or buildinfo package), then
+// github.com/prometheus/common/version's when versionVar is in it. versionVar is the
+// variable the version goes to ("" for none): the other facts go beside it.
+func (p Project) BuildVars(main string, tags []string, versionVar string) ([][2]string, error) {
+	if versionVar == PrometheusVersion+".Version" {
+		var out [][2]string
+		for _, v := range prometheus {
+			out = append(out, [2]string{PrometheusVersion + "." + v[0], v[1]})
+		}
+		return out, nil
+	}
+	l, err := p.Link(main, tags)
+	if err != nil {
+		return nil, err
+	}
+	pkgs := []*build.Package{l.Packages[0]}
+	if i := strings.LastIndex(versionVar, "."); i > 0 && versionVar[:i] != "main" {
+		for _, pkg := range l.Packages[1:] {
+			if pkg.ImportPath == versionVar[:i] {
+				pkgs = append(pkgs, pkg)
+			}
+		}
+	}
+	var out [][2]string
+	for i, pkg := range pkgs {
+		vars, err := readVars(pkg)
+		if err != nil {
+			return nil, err
+		}
+		prefix := pkg.ImportPath
+		if i == 0 {
+			prefix = "main"
+		}
+		if name := firstSettable(vars, commitNames); name != "" {
+			out = append(out, [2]string{prefix + "." + name, FactCommit})
+		}
+		if name := firstSettable(vars, dateNames); name != "" {
+			out = append(out, [2]string{prefix + "." + name, FactDate})
+		}
+	}
+	return out, nil
+}
+
+// VersionLike lists up to n package-level string variables of the module that -X can
+// set and whose names contain "version" in any case, as importpath.name (main.name in
+// the main package main), in directory order: what to suggest when no conventional one
+// is found. Other main packages, vendor/, testdata/, directories starting with . or _
+// and nested modules are left out.
+func (p Project) VersionLike(main string, n int) []string {
+	var out []string
+	ctx := buildContext(nil)
+	_ = filepath.WalkDir(p.Dir, func(dir string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() || len(out) >= n {
+			return nil
+		}
+		if dir != p.Dir {
+			if skipDir(d.Name()) {
+				return filepath.SkipDir
+			}
+			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+				return filepath.SkipDir
+			}
+		}
+		pkg, err := ctx.ImportDir(dir, 0)
+		if err != nil {
+			return nil
+		}
+		rel, _ := filepath.Rel(p.Dir, dir)
+		pkg.ImportPath = p.ImportPath(filepath.ToSlash(rel))
+		vars, err := readVars(pkg)
+		if err != nil {
+			return nil
+		}
+		names := make([]string, 0, len(vars))
+		for name, why := range vars {
+			if why == "" && strings.Contains(strings.ToLower(name), "version") {
+				names = append(names, name)
+			}
+		}
+		slices.Sort(names)
+		prefix := pkg.ImportPath
+		if pkg.Name == "main" {
+			if pkg.ImportPath != p.ImportPath(main) {
+				return nil // another main package's main.X is not this binary's
+			}
+			prefix = "main"
+		}
+		for _, name := range names {
+			if len(out) < n {
+				out = append(out, prefix+"."+name)
+			}
+		}
+		return nil
+	})
+	return out
 }
 
 // PickVersionVar chooses the variable to stamp among VersionVars' candidates: the

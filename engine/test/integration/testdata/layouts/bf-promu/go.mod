@@ -1,0 +1,15 @@
+module github.com/acme/demo_exporter
+
+go 1.26.0
+
+require (
+	github.com/mageship/mageship v0.0.0
+	github.com/prometheus/common v0.71.0
+)
+
+require github.com/magefile/mage v1.17.2 // indirect
+
+tool github.com/magefile/mage
+
+// rigtest.Layout points this at the checkout under test.
+replace github.com/mageship/mageship => ../../../../../..
