@@ -53,20 +53,25 @@ func EnvMap(env []string) map[string]string {
 	return m
 }
 
-// Tag is the git tag the version comes from: v + the version without what git
-// describe adds (-N-gSHA) or -dirty; v0.0.0 when no tag precedes the commit.
+// Tag is v + the version: on a tagged commit the tag itself (v1.2.3); between tags
+// v1.2.3-4-gabc1234, so that the binary names the commit its image tag names, where
+// goreleaser's snapshot would give the previous tag. "dev" without git.
 func (v Vars) Tag() string {
-	s := strings.TrimSuffix(v.Version, "-dirty")
-	s = describeSuffix.ReplaceAllString(s, "")
-	if s == "" || s == "dev" {
-		return s
+	if v.Version == "" || v.Version == "dev" {
+		return v.Version
 	}
-	return "v" + s
+	return "v" + v.Version
+}
+
+// release is the tag the version comes from: the version without what git describe
+// adds (-N-gSHA) or -dirty.
+func (v Vars) release() string {
+	return describeSuffix.ReplaceAllString(strings.TrimSuffix(v.Version, "-dirty"), "")
 }
 
 // Snapshot reports a version that no tag names exactly (goreleaser's --snapshot).
 func (v Vars) Snapshot() bool {
-	return v.Tag() != "v"+v.Version
+	return v.release() != v.Version || v.Version == "dev"
 }
 
 var (
@@ -76,7 +81,7 @@ var (
 
 // semver splits the tag into major, minor, patch and prerelease; zeros for none.
 func (v Vars) semver() (major, minor, patch int, pre string) {
-	m := semverParts.FindStringSubmatch(v.Tag())
+	m := semverParts.FindStringSubmatch(v.release())
 	if m == nil {
 		return 0, 0, 0, ""
 	}
