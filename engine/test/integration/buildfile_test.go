@@ -246,3 +246,35 @@ func TestReleaseFileUnsupported(t *testing.T) {
 		}
 	}
 }
+
+// TestZeroConfigCommitDate: no release-build file, and the version, commit and date in
+// main.version, main.commit and main.date: zero configuration stamps all three, and
+// the binary is byte-identical to go build with those -X.
+func TestZeroConfigCommitDate(t *testing.T) {
+	t.Parallel()
+	l := newLayout(t, "bf-detect", ".", nil)
+	f := headFacts(t, l.root)
+	out := l.mage(t, nil, "image")
+	if w := warnings(out); len(w) > 0 {
+		t.Errorf("warnings %q, want none", w)
+	}
+	date := f.when.Format(time.RFC3339)
+	plain := plainBuild(t, l, nil, "-trimpath", "-buildvcs=false",
+		"-ldflags", fmt.Sprintf("-s -w -X main.version=%s -X main.commit=%s -X main.date=%s", layoutVersion, f.commit, date), ".")
+	sameBinary(t, "i20detect", loadedBinary(t, "i20detect"), plain, fmt.Sprintf("%s %s %s", layoutVersion, f.commit, date))
+}
+
+// TestBinariesNoVersion: mage binaries on a service with no version variable prints
+// the warning the image builds print, and says (no version) rather than a version the
+// binary does not hold.
+func TestBinariesNoVersion(t *testing.T) {
+	t.Parallel()
+	l := newLayout(t, "no-version", ".", nil)
+	out := l.mage(t, nil, "binaries")
+	if want := "built dist/" + platform.Host().Dir() + "/plain (no version)"; !strings.Contains(out, want) {
+		t.Errorf("mage binaries does not say %q:\n%s", want, testfix.TailLines(out, 10))
+	}
+	if w := warnings(out); len(w) != 1 || !strings.HasPrefix(w[0], "warning: image plain: no version variable in .") {
+		t.Errorf("warnings %q, want the no-version one", w)
+	}
+}
