@@ -166,7 +166,7 @@ func TestParseGoreleaserV1Single(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.Builds) != 0 || len(f.Left) != 1 || f.Left[0] != "build #1 hooks (not run)" {
+	if len(f.Builds) != 1 || f.Builds[0].Main != "." || f.Builds[0].Binary != "tool" || len(f.Left) != 1 || f.Left[0] != "build #1 hooks (not run)" {
 		t.Fatalf("builds %v left %v", f.Builds, f.Left)
 	}
 }

@@ -207,7 +207,7 @@ func (p parser) goreleaser(f *File, root *yaml.Node, project string) error {
 		builds = append(builds, &yaml.Node{Kind: yaml.MappingNode, Line: 1})
 	}
 	for i, bn := range builds {
-		b, left, err := p.goreleaserBuild(bn, i, project)
+		b, left, hooks, err := p.goreleaserBuild(bn, i, project)
 		if err != nil {
 			return err
 		}
@@ -215,17 +215,29 @@ func (p parser) goreleaser(f *File, root *yaml.Node, project string) error {
 			f.Left = append(f.Left, left)
 			continue
 		}
+		if hooks {
+			f.Left = append(f.Left, fmt.Sprintf("build %s hooks (not run)", name(b, i)))
+		}
 		b.Env = append(slices.Clone(globalEnv), b.Env...)
 		f.Builds = append(f.Builds, b)
 	}
 	return nil
 }
 
-// goreleaserBuild reads one build; left says why it is left out ("" when it is not).
-func (p parser) goreleaserBuild(n *yaml.Node, i int, project string) (Build, string, error) {
+// name is how a warning names a build: its id, else its place.
+func name(b Build, i int) string {
+	if b.ID != "" {
+		return b.ID
+	}
+	return fmt.Sprintf("#%d", i+1)
+}
+
+// goreleaserBuild reads one build; left says why it is left out ("" when it is not),
+// hooks whether it has hooks, which are not run.
+func (p parser) goreleaserBuild(n *yaml.Node, i int, project string) (Build, string, bool, error) {
 	b := Build{File: p.file, Line: n.Line, Dialect: Goreleaser, Main: ".", HasLdflags: true, Project: project}
 	if n.Kind != yaml.MappingNode {
-		return b, "", p.errorf(n, "builds", "expected a build (a mapping)")
+		return b, "", false, p.errorf(n, "builds", "expected a build (a mapping)")
 	}
 	var goos, targets []string
 	var builder, skip string
@@ -301,40 +313,33 @@ func (p parser) goreleaserBuild(n *yaml.Node, i int, project string) (Build, str
 		return err
 	})
 	if err != nil {
-		return b, "", err
-	}
-	name := b.ID
-	if name == "" {
-		name = fmt.Sprintf("#%d", i+1)
+		return b, "", false, err
 	}
 	switch {
 	case builder != "" && builder != "go":
-		return b, fmt.Sprintf("build %s (builder %s)", name, builder), nil
+		return b, fmt.Sprintf("build %s (builder %s)", name(b, i), builder), false, nil
 	case skip == "true":
-		return b, fmt.Sprintf("build %s (skip: true)", name), nil
+		return b, fmt.Sprintf("build %s (skip: true)", name(b, i)), false, nil
 	case skip != "" && skip != "false":
-		return b, "", p.errorf(n, "skip: "+skip, "goreleaser template in skip not supported by mageship: write true or false")
+		return b, "", false, p.errorf(n, "skip: "+skip, "goreleaser template in skip not supported by mageship: write true or false")
 	case !forLinux(goos, targets):
-		return b, fmt.Sprintf("build %s (not for linux)", name), nil
+		return b, fmt.Sprintf("build %s (not for linux)", name(b, i)), false, nil
 	}
 	if len(b.Ldflags) == 0 {
 		// goreleaser's default ldflags (internal/builders/golang WithDefaults).
 		b.Ldflags = []Text{{S: "-s -w -X main.version={{.Version}} -X main.commit={{.Commit}} -X main.date={{.Date}} -X main.builtBy=goreleaser", File: p.file, Line: n.Line}}
 	}
 	b.Flags, b.Tags = takeTags(b.Flags, b.Tags)
-	if hooks {
-		return b, fmt.Sprintf("build %s hooks (not run)", name), nil
-	}
 	if binary != nil {
 		s, err := binary.render(Goreleaser, Vars{ProjectName: project}, promuRepo{})
 		if err != nil {
-			return b, "", err
+			return b, "", false, err
 		}
 		b.Binary = path.Base(s)
 	} else {
 		b.Binary = project
 	}
-	return b, "", nil
+	return b, "", hooks, nil
 }
 
 // forLinux reports whether a goreleaser build's goos or targets include linux; its
