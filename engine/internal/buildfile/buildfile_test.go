@@ -315,7 +315,7 @@ func TestFind(t *testing.T) {
 		{"a named file that is missing", map[string]string{".goreleaser.yml": "", ".github/workflows/r.yml": "run: goreleaser --config gone.yml\n"}, "",
 			[]Candidate{{Path: ".goreleaser.yml", Dialect: Goreleaser}}},
 		{"all three", map[string]string{".ko.yaml": "", ".goreleaser.yml": "", ".promu.yml": ""}, "",
-			[]Candidate{{Path: ".ko.yaml", Dialect: Ko}, {Path: ".goreleaser.yml", Dialect: Goreleaser}, {Path: ".promu.yml", Dialect: Promu}}},
+			[]Candidate{{Path: ".goreleaser.yml", Dialect: Goreleaser}, {Path: ".ko.yaml", Dialect: Ko}, {Path: ".promu.yml", Dialect: Promu}}},
 		{"KO_CONFIG_PATH directory", map[string]string{"deploy/.ko.yaml": "", ".ko.yaml": ""}, "deploy", []Candidate{{Path: "deploy/.ko.yaml", Dialect: Ko, Why: "KO_CONFIG_PATH"}}},
 	}
 	for _, tc := range tests {

@@ -26,36 +26,20 @@ type Candidate struct {
 // configFlag is a goreleaser --config/-f argument naming a YAML file.
 var configFlag = regexp.MustCompile(`(?:^|\s)(?:--config|-f)(?:=|\s+)["']?([^\s"']+\.ya?ml)`)
 
-// Find lists the release-build files of the module at dir, in the order mageship
-// prefers them: ko's (KO_CONFIG_PATH, a file or a directory holding .ko.yaml, when
-// koConfigPath is set, else .ko.yaml), goreleaser's (the path a CI workflow passes
-// with --config or -f, else the default names), promu's .promu.yml. Only files that
-// exist are listed. The workflows read are .github/workflows/*.yml|yaml and
-// .gitlab-ci.yml; a line counts when it mentions goreleaser or names a file whose
-// name does.
+// Find lists the release-build files of the module in fsys, in the order mageship
+// prefers them: goreleaser's (the path a CI workflow passes with --config or -f, else
+// goreleaser's default names), ko's (KO_CONFIG_PATH, a file or a directory holding
+// .ko.yaml, when koConfigPath is set, else .ko.yaml), promu's .promu.yml. goreleaser
+// comes first: it states how the release binaries are built, where a .ko.yaml often
+// serves development images and takes its ldflags from a Makefile's environment. Only
+// files that exist are listed. The CI files read are .github/workflows/*.yml|yaml and
+// .gitlab-ci.yml; a line counts when it mentions goreleaser or names a file whose name
+// does.
 func Find(fsys fs.FS, koConfigPath string) ([]Candidate, error) {
 	var out []Candidate
 	exists := func(p string) bool {
 		fi, err := fs.Stat(fsys, p)
 		return err == nil && fi.Mode().IsRegular()
-	}
-	switch {
-	case koConfigPath != "":
-		p := filepath.ToSlash(koConfigPath)
-		if fi, err := fs.Stat(fsys, p); err == nil && fi.IsDir() {
-			p = path.Join(p, ".ko.yaml")
-		}
-		if !exists(p) {
-			return nil, fmt.Errorf("KO_CONFIG_PATH=%s: no such file: point it at the .ko.yaml (or its directory), or unset it", koConfigPath)
-		}
-		out = append(out, Candidate{Path: p, Dialect: Ko, Why: "KO_CONFIG_PATH"})
-	default:
-		for _, n := range []string{".ko.yaml", ".ko.yml"} {
-			if exists(n) {
-				out = append(out, Candidate{Path: n, Dialect: Ko})
-				break
-			}
-		}
 	}
 	named, err := workflowConfigs(fsys)
 	if err != nil {
@@ -73,6 +57,24 @@ func Find(fsys fs.FS, koConfigPath string) ([]Candidate, error) {
 		for _, n := range GoreleaserNames {
 			if exists(n) {
 				out = append(out, Candidate{Path: n, Dialect: Goreleaser})
+				break
+			}
+		}
+	}
+	switch {
+	case koConfigPath != "":
+		p := filepath.ToSlash(koConfigPath)
+		if fi, err := fs.Stat(fsys, p); err == nil && fi.IsDir() {
+			p = path.Join(p, ".ko.yaml")
+		}
+		if !exists(p) {
+			return nil, fmt.Errorf("KO_CONFIG_PATH=%s: no such file: point it at the .ko.yaml (or its directory), or unset it", koConfigPath)
+		}
+		out = append(out, Candidate{Path: p, Dialect: Ko, Why: "KO_CONFIG_PATH"})
+	default:
+		for _, n := range []string{".ko.yaml", ".ko.yml"} {
+			if exists(n) {
+				out = append(out, Candidate{Path: n, Dialect: Ko})
 				break
 			}
 		}

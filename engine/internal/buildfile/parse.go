@@ -412,7 +412,7 @@ func (p parser) ko(f *File, root *yaml.Node) error {
 			return err
 		}
 		if b.Main == "" {
-			return p.errorf(n, "builds", "a ko build without main: add main: ./cmd/<name>")
+			b.Main = "." // ko's default: the directory the build runs in
 		}
 		if len(env) == 0 {
 			env = defEnv
