@@ -139,17 +139,18 @@ func (rf releaseFile) apply(ri *ResolvedImage, build string, getenv func(string)
 	return nil
 }
 
-// versionVar is the package's versionVar for an image built as its release-build file says,
-// with no VersionVar set: the variable the file's ldflags stamp the version into. When
-// Image.Ldflags replace the file's ldflags, the usual detection applies.
-func (rf releaseFile) versionVar(ri ResolvedImage) (string, string, bool) {
+// versionVar is versionVar (the variable -X stamps the version into, and a warning),
+// except for an image built as its release-build file says, with no VersionVar set:
+// then it is the variable the file's ldflags stamp the version into. When
+// Image.Ldflags replace the file's ldflags, versionVar applies.
+func (rf releaseFile) versionVar(p project.Project, ri ResolvedImage) (string, string) {
 	if ri.Release == nil || ri.VersionVar != "" || len(ri.Ldflags) > 0 {
-		return "", "", false
+		return versionVar(p, ri)
 	}
 	if v := ri.Release.VersionVar(buildfile.Example(rf.env, rf.module)); v != "" {
-		return v, "", true
+		return v, ""
 	}
-	return "", fmt.Sprintf("image %s: %s:%d builds it with ldflags that stamp no version (no -X NAME={{.Version}}), so the binary carries none: add one there, or set Image.VersionVar", ri.Name, ri.Release.File, ri.Release.Line), true
+	return "", fmt.Sprintf("image %s: %s:%d builds it with ldflags that stamp no version (no -X NAME={{.Version}}), so the binary carries none: add one there, or set Image.VersionVar", ri.Name, ri.Release.File, ri.Release.Line)
 }
 
 // detect adds to an image that no release-build file builds the -X of the commit, date

@@ -311,12 +311,7 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 		}
 		seen[ri.Name] = i
 		var warning string
-		if v, w, ok := rf.versionVar(ri); ok {
-			ri.VersionVar, warning = v, w
-		} else {
-			ri.VersionVar, warning = versionVar(p, ri)
-		}
-		if warning != "" {
+		if ri.VersionVar, warning = rf.versionVar(p, ri); warning != "" {
 			r.Warnings = append(r.Warnings, warning)
 		}
 		if w := detect(p, &ri, r.Build); w != "" {
