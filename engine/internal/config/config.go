@@ -176,6 +176,9 @@ type ResolvedImage struct {
 // getenv is os.Getenv in production.
 func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved, error) {
 	r := Resolved{Project: p, Template: pick(getenv(EnvTemplate), c.Template), Builder: c.Builder}
+	if err := checkCgoEnv(getenv); err != nil {
+		return Resolved{}, err
+	}
 	if getenv(EnvBuilder) != "" {
 		r.Builder = "" // buildx reads BUILDX_BUILDER itself
 	}
@@ -269,6 +272,9 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 		ri.Main = "./" + path.Clean(ri.Main)
 		if ri.Main == "./." {
 			ri.Main = "."
+		}
+		if err := p.CheckMain(ri.Main); err != nil {
+			return Resolved{}, err
 		}
 		if ri.Binary == "" {
 			ri.Binary = project.ExecName(p.ImportPath(ri.Main))

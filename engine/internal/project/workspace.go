@@ -13,6 +13,9 @@ import (
 // otherwise.
 type Workspace struct {
 	File string // the go.work, absolute; "" when the module is in no workspace
+	// Uses are the workspace's other modules (its use directives but this module's),
+	// each with its module path, the path go.work writes and its absolute directory.
+	Uses []Replace
 	// Needed are the workspace's other modules that the module's main packages import
 	// and that go.mod does not replace with a directory: only the go.work brings them
 	// into a build. Path is as go.work writes it, relative to the go.work's directory.
