@@ -219,6 +219,9 @@ func auditContext(r config.Resolved, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := buildcontext.Symlinks(r.Project.Dir, patterns); err != nil {
+		return err
+	}
 	rep, err := buildcontext.Audit(r.Project.Dir, patterns)
 	if err != nil {
 		return err
