@@ -17,7 +17,7 @@ var monorepo = map[string]string{
 	"go.work":                   "go 1.26\n\nuse (\n\t.\n\t./server\n\t./lib\n\t./worker\n)\n",
 	"tools/gen/main.go":         mainSrc,
 	"tools/lint/main.go":        mainSrc,
-	"server/go.mod":             "module example.com/mono/server/v3\n\ngo 1.26\n\nrequire example.com/mono/lib v0.0.0\n",
+	"server/go.mod":             "module example.com/mono/server/v3\n\ngo 1.26\n\nrequire example.com/mono/lib v0.0.0\n\nreplace example.com/mono/lib => ../lib\n",
 	"server/main.go":            "package main\n\nimport _ \"example.com/mono/lib/store\"\n\nvar version = \"dev\"\n\nfunc main() {}\n",
 	"server/internal/x/x.go":    "package x\n",
 	"lib/go.mod":                "module example.com/mono/lib\n\ngo 1.26\n",
@@ -104,4 +104,18 @@ func TestWorkRootWithoutModule(t *testing.T) {
 	testfix.WriteTree(t, dir, map[string]string{"go.work": "go 1.26\nuse ./server\n", "server/go.mod": "module example.com/s\n", "server/main.go": mainSrc})
 	_, err := Load(dir)
 	testfix.OneLine(t, err, "only a go.work", "inside the module")
+}
+
+// TestNestedModuleWorkspace: adopted inside the nested module, the workspace's root
+// module (example.com/mono) does not own example.com/mono/lib/greet: lib does, and
+// server's go.mod replaces it, so the build needs nothing from the go.work.
+func TestNestedModuleWorkspace(t *testing.T) {
+	root := load(t, monorepo).Dir
+	p, err := Load(root + "/server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Workspace.File == "" || len(p.Workspace.Needed) != 0 {
+		t.Errorf("Workspace = %+v, want the go.work and nothing needed", p.Workspace)
+	}
 }
