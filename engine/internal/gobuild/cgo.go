@@ -111,7 +111,7 @@ func needsCgo(pkgs []listPackage, b Build) error {
 		if len(chain) > 1 {
 			by = chain[len(chain)-2]
 		}
-		return fmt.Errorf("go build %s for %s: package %s needs cgo (%s imports \"C\" and it %s), pulled in by %s (%s): mageship builds static binaries with CGO_ENABLED=0 so they run without libc; replace it with a pure-Go package, or set in Image.Tags the build tag that selects the service's pure-Go variant",
+		return fmt.Errorf("%s cannot build for %s with CGO_ENABLED=0: package %s needs cgo (%s imports \"C\" and it %s), pulled in by %s (%s): mageship builds static binaries with CGO_ENABLED=0 so they run without libc; replace it with a pure-Go package, or set in Image.Tags the build tag that selects the service's pure-Go variant",
 			b.Main, b.Platform, p.ImportPath, withCgo.CgoFiles[0], why, by, strings.Join(chain, " → "))
 	}
 	return nil

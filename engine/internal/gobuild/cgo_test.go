@@ -44,7 +44,7 @@ func TestCheckCgo(t *testing.T) {
 	env := append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOPROXY=off")
 	b := Build{Dir: filepath.Join(root, "svc"), Main: "./cmd/api", Platform: platform.Platform{OS: "linux", Arch: "amd64"}}
 	err := CheckCgo(context.Background(), b, env)
-	testfix.OneLine(t, err, "package example.com/csqlite needs cgo", `sqlite.go imports "C"`, "no pure-Go Error",
+	testfix.OneLine(t, err, "./cmd/api cannot build for linux/amd64 with CGO_ENABLED=0: package example.com/csqlite needs cgo", `sqlite.go imports "C"`, "no pure-Go Error",
 		"pulled in by example.com/svc/internal/store", "example.com/svc/cmd/api → example.com/svc/internal/store → example.com/csqlite", "pure-Go package", "Image.Tags")
 
 	start := time.Now()
