@@ -2,11 +2,13 @@ package integration
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mageship/mageship/engine/internal/binary"
 	"github.com/mageship/mageship/engine/internal/daemon"
@@ -88,12 +90,13 @@ func (l *layout) namedImage(t *testing.T, extra []string, ref, bin, source strin
 	return out, b
 }
 
-// readers runs the targets that read the project and build nothing (mage dockerfile,
-// mage dockerignore, mage image:verify of what mage image loaded) and checks each
-// either succeeds or fails in one line.
+// readers runs the other targets that read the project (mage image:verify and
+// image:sbom of what mage image loaded, dockerfile, dockerignore, doctor) and checks
+// that each either succeeds or fails in one line, and never panics. (image:test is
+// left out: these fixtures' binaries serve nothing to probe.)
 func (l *layout) readers(t *testing.T, extra []string) {
 	t.Helper()
-	for _, target := range []string{"image:verify", "dockerfile", "dockerignore"} {
+	for _, target := range []string{"image:verify", "image:sbom", "dockerfile", "dockerignore", "doctor"} {
 		env := rigtest.Environ(l.vars, append(slices.Clone(l.env), extra...)...)
 		out, err := rigtest.Try(l.dir, env, "go", "tool", "mage", target)
 		if strings.Contains(out, "panic") || strings.Contains(out, "goroutine ") {
@@ -133,6 +136,15 @@ func TestMonorepoRoot(t *testing.T) {
 		t.Error("mage at the root wrote server/dist: dist/ belongs at the root")
 	}
 	l.readers(t, nil)
+
+	repo := fmt.Sprintf("%s/i26/mono-%d", l.vars["MAGESHIP_RIG_REGISTRY"], time.Now().UnixNano())
+	out = l.mage(t, []string{"MAGESHIP_IMAGE=" + repo, "MAGESHIP_PLATFORMS=linux/amd64"}, "release")
+	if !strings.Contains(out, repo+":"+layoutVersion) {
+		t.Errorf("mage release did not publish %s:%s:\n%s", repo, layoutVersion, testfix.TailLines(out, 15))
+	}
+	if _, err := os.Stat(filepath.Join(l.dir, "dist", "release.json")); err != nil {
+		t.Errorf("mage release at the root: %v", err)
+	}
 }
 
 // TestMonorepoNested: adopted inside server/, a nested /v3 module in the go.work that
