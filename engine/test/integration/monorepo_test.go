@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"debug/buildinfo"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -96,6 +97,7 @@ func (l *layout) namedImage(t *testing.T, extra []string, ref, bin, source strin
 // left out: these fixtures' binaries serve nothing to probe.)
 func (l *layout) readers(t *testing.T, extra []string) {
 	t.Helper()
+	l.mage(t, extra, "image:debug") // image:verify checks both variants
 	for _, target := range []string{"image:verify", "image:sbom", "dockerfile", "dockerignore", "doctor"} {
 		env := rigtest.Environ(l.vars, append(slices.Clone(l.env), extra...)...)
 		out, err := rigtest.Try(l.dir, env, "go", "tool", "mage", target)
@@ -136,10 +138,11 @@ func TestMonorepoRoot(t *testing.T) {
 		t.Error("mage at the root wrote server/dist: dist/ belongs at the root")
 	}
 	l.readers(t, nil)
+	l.commit(t) // mage dockerfile wrote Dockerfile and .dockerignore
 
 	repo := fmt.Sprintf("%s/i26/mono-%d", l.vars["MAGESHIP_RIG_REGISTRY"], time.Now().UnixNano())
 	out = l.mage(t, []string{"MAGESHIP_IMAGE=" + repo, "MAGESHIP_PLATFORMS=linux/amd64"}, "release")
-	if !strings.Contains(out, repo+":"+layoutVersion) {
+	if !strings.Contains(out, "released version "+layoutVersion) || !strings.Contains(out, repo+" (production)") {
 		t.Errorf("mage release did not publish %s:%s:\n%s", repo, layoutVersion, testfix.TailLines(out, 15))
 	}
 	if _, err := os.Stat(filepath.Join(l.dir, "dist", "release.json")); err != nil {
@@ -165,25 +168,34 @@ func TestMonorepoNested(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(l.root, "dist")); err == nil {
 		t.Error("mage inside server/ wrote the root's dist/: it belongs in server/dist")
 	}
+	l.readers(t, nil)
+	l.commit(t) // mage dockerfile wrote Dockerfile and .dockerignore
+
+	// The container path builds the module on its own (no go.work in its context), with
+	// the replace of ../lib as a second build context. Its binary carries the version;
+	// its build information says module mode where the host's says workspace mode
+	// (dep example.com/mono/lib v0.0.0 => ../lib, not (devel)): the README's limit.
 	container := []string{"MAGESHIP_BUILD=container"}
 	_, cb := l.namedImage(t, container, ref, "server", monoSource)
-	if !bytes.Equal(b, cb) {
-		t.Error("the container path's binary differs from the host path's")
+	if bytes.Equal(b, cb) {
+		t.Log("the container path's binary is the host path's")
+	} else {
+		t.Logf("the container path's binary differs from the host path's: %s", depLines(t, cb))
 	}
-	l.readers(t, nil)
 
 	if err := os.Symlink("../tests/example_test.go", filepath.Join(l.dir, "example_test.go")); err != nil {
 		t.Fatal(err)
 	}
 	l.commit(t)
-	line := l.fail(t, container, "image")
+	env := rigtest.Environ(l.vars, append(slices.Clone(l.env), container...)...)
+	out, err := rigtest.Try(l.dir, env, "go", "tool", "mage", "image")
 	want := "Error: build context: example_test.go is a symlink to ../tests/example_test.go, outside the build context " + l.dir +
 		", which BuildKit cannot follow: build on the host path (unset MAGESHIP_BUILD, or MAGESHIP_BUILD=host), replace the link with the file, or leave it out with the .dockerignore line example_test.go"
-	if line != want {
-		t.Errorf("symlink out of the context: %q\nwant %q", line, want)
+	if line := errorLine(out); err == nil || line != want || strings.Count(out, "Error: ") != 1 {
+		t.Errorf("symlink out of the context: %v %q\nwant %q", err, line, want)
 	}
-	if log := stepLog(t, l.dir, "image"); strings.Contains(log, "go build") {
-		t.Errorf("the refused build ran go build:\n%s", testfix.TailLines(log, 20))
+	if strings.Contains(out, "assemble") || strings.Contains(out, "compile") {
+		t.Errorf("the refused build started a build step:\n%s", testfix.TailLines(out, 20))
 	}
 	l.namedImage(t, nil, ref, "server", monoSource)
 }
@@ -216,4 +228,22 @@ func TestMonorepoTaggedVendor(t *testing.T) {
 		t.Errorf("warnings: %q", w)
 	}
 	l.readers(t, nil)
+}
+
+// depLines is what a binary's build information says of its dependencies.
+func depLines(t *testing.T, bin []byte) string {
+	t.Helper()
+	bi, err := buildinfo.Read(bytes.NewReader(bin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deps []string
+	for _, d := range bi.Deps {
+		s := d.Path + " " + d.Version
+		if d.Replace != nil {
+			s += " => " + d.Replace.Path
+		}
+		deps = append(deps, s)
+	}
+	return strings.Join(deps, ", ")
 }
