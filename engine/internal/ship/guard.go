@@ -66,6 +66,7 @@ func checkCgo(dir string, img config.ResolvedImage) error {
 	ctx := build.Default
 	ctx.CgoEnabled = true
 	ctx.GOOS = "linux"
+	ctx.BuildTags = img.Tags
 	pkg, err := ctx.ImportDir(filepath.Join(dir, img.Main), 0)
 	if err != nil {
 		var noGo *build.NoGoError

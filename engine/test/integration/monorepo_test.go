@@ -206,7 +206,7 @@ func TestMonorepoNested(t *testing.T) {
 // both build paths build it.
 func TestMonorepoTaggedVendor(t *testing.T) {
 	t.Parallel()
-	l := newLayout(t, "tagged-vendor", "svc", func(dir string) { rigtest.Vendor(t, dir) }, "MAGESHIP_IMAGE=i26-tagged")
+	l := newLayout(t, "tagged-vendor", "svc", func(dir string) { vendor(t, dir) }, "MAGESHIP_IMAGE=i26-tagged")
 	l.listTargets(t)
 	for _, target := range []string{"image", "binaries"} {
 		line := l.fail(t, nil, target)
@@ -246,4 +246,15 @@ func depLines(t *testing.T, bin []byte) string {
 		deps = append(deps, s)
 	}
 	return strings.Join(deps, ", ")
+}
+
+// vendor runs go mod vendor in the module dir and commits vendor/, without the .git
+// file a checkout that is a git worktree leaves in the vendored copy of mageship (git
+// would record it as an embedded repository, and the tree would stay dirty).
+func vendor(t *testing.T, dir string) {
+	t.Helper()
+	rigtest.Run(t, dir, append(os.Environ(), "GOTOOLCHAIN=local"), "go", "mod", "vendor")
+	os.Remove(filepath.Join(dir, "vendor", "github.com", "mageship", "mageship", ".git"))
+	rigtest.Git(t, dir, "add", "-A")
+	rigtest.Git(t, dir, "commit", "-q", "-m", "vendor")
 }
