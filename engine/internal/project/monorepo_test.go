@@ -119,3 +119,12 @@ func TestNestedModuleWorkspace(t *testing.T) {
 		t.Errorf("Workspace = %+v, want the go.work and nothing needed", p.Workspace)
 	}
 }
+
+// TestWorkspaceRootNeedsNothing: at a go.work root, the modules below it are in the
+// build context with the go.work, so the container path needs nothing more.
+func TestWorkspaceRootNeedsNothing(t *testing.T) {
+	p := load(t, monorepo)
+	if len(p.Workspace.Needed) != 0 {
+		t.Errorf("Workspace.Needed = %+v, want none", p.Workspace.Needed)
+	}
+}

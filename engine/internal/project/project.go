@@ -181,12 +181,20 @@ func (p Project) below(dir string) (string, bool) {
 }
 
 // workspace lists the modules of the go.work that the main packages import and go.mod
-// does not replace.
+// does not replace, and that a build context of the module directory lacks: at a
+// workspace root, the modules below it are in the context with the go.work.
 func (p Project) workspace(mf *modfile.File) []Replace {
 	if p.Workspace.File == "" || len(p.Workspace.Uses) == 0 {
 		return nil
 	}
-	others := p.Workspace.Uses
+	var others []Replace
+	atRoot := p.Workspace.File == filepath.Join(p.Dir, "go.work")
+	for _, u := range p.Workspace.Uses {
+		if _, below := p.below(u.Dir); atRoot && below {
+			continue // the go.work and the module are both in the build context
+		}
+		others = append(others, u)
+	}
 	var imports []string
 	for _, m := range p.Mains {
 		if l, err := p.Link(m.Package, nil); err == nil {

@@ -114,7 +114,7 @@ func (l *layout) readers(t *testing.T, extra []string) {
 // TestMonorepoRoot: adopted at the go.work root. Zero configuration lists the mains
 // of every workspace module, the ones at a module root or under cmd/ first; naming
 // ./server (the panic of issue #26) builds it in its own module, through the go.work,
-// on the host path, into the root's dist/.
+// into the root's dist/, on both build paths to the same bytes, and releases it.
 func TestMonorepoRoot(t *testing.T) {
 	t.Parallel()
 	l := newMonorepo(t, ".", "MAGESHIP_IMAGE=i26-mono-root")
@@ -139,6 +139,13 @@ func TestMonorepoRoot(t *testing.T) {
 	}
 	l.readers(t, nil)
 	l.commit(t) // mage dockerfile wrote Dockerfile and .dockerignore
+
+	// The container path: the root's build context holds the go.work and every module
+	// it uses, so BuildKit builds ./server in workspace mode too, to the same bytes.
+	_, cb := l.namedImage(t, []string{"MAGESHIP_BUILD=container"}, "i26-mono-root:"+layoutVersion, "server", monoSource)
+	if !bytes.Equal(b, cb) {
+		t.Errorf("the container path's binary differs from the host path's: %s", depLines(t, cb))
+	}
 
 	repo := fmt.Sprintf("%s/i26/mono-%d", l.vars["MAGESHIP_RIG_REGISTRY"], time.Now().UnixNano())
 	out = l.mage(t, []string{"MAGESHIP_IMAGE=" + repo, "MAGESHIP_PLATFORMS=linux/amd64"}, "release")
