@@ -1,10 +1,12 @@
 package integration
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mageship/mageship/engine/internal/rigtest"
 	"github.com/mageship/mageship/engine/internal/testfix"
@@ -17,11 +19,12 @@ import (
 // CGO_ENABLED=0 go build fails on "undefined: csqlite.Error", which never says cgo.
 
 // cgoRefusal is the line mageship refuses the build with, before anything compiles.
-const cgoRefusal = `Error: image i26-cgo: ./cmd/api cannot build for linux/amd64 with CGO_ENABLED=0: package example.com/csqlite needs cgo (sqlite.go imports "C" and it has no pure-Go Error without cgo), ` +
+const cgoRefusal = `Error: image {image}: ./cmd/api cannot build for {platform} with CGO_ENABLED=0: package example.com/csqlite needs cgo (sqlite.go imports "C" and it has no pure-Go Error without cgo), ` +
 	`pulled in by example.com/cgosvc/internal/store (example.com/cgosvc/cmd/api → example.com/cgosvc/internal/store → example.com/csqlite): ` +
 	`mageship builds static binaries with CGO_ENABLED=0 so they run without libc; replace it with a pure-Go package, or set in Image.Tags the build tag that selects the service's pure-Go variant`
 
-// TestCgoDeep: every target that compiles refuses in one line naming the package,
+// TestCgoDeep: every target that compiles (image, image:debug, binaries, release,
+// release:platform, on both build paths) refuses in one line naming the package,
 // the import that pulls it in and the fix, before any compile step; CGO_ENABLED=1
 // from the user is refused, not overridden; the build tag the driver offers for its
 // pure-Go variant builds.
@@ -29,6 +32,7 @@ func TestCgoDeep(t *testing.T) {
 	t.Parallel()
 	l := newLayout(t, "cgo-deep", ".", nil, "MAGESHIP_IMAGE=i26-cgo", "MAGESHIP_PLATFORMS=linux/amd64,linux/arm64")
 	l.listTargets(t)
+	repo := fmt.Sprintf("%s/i26/cgo-%d", l.vars["MAGESHIP_RIG_REGISTRY"], time.Now().UnixNano())
 	for _, tc := range []struct {
 		target string
 		env    []string
@@ -37,15 +41,26 @@ func TestCgoDeep(t *testing.T) {
 		{"binaries", nil},
 		{"image:debug", nil},
 		{"image", []string{"MAGESHIP_BUILD=container"}},
+		{"release", []string{"MAGESHIP_IMAGE=" + repo}},
+		{"release:platform linux/arm64", []string{"MAGESHIP_IMAGE=" + repo}},
 	} {
 		env := rigtest.Environ(l.vars, append(slices.Clone(l.env), tc.env...)...)
-		out, err := rigtest.Try(l.dir, env, "go", "tool", "mage", tc.target)
+		out, err := rigtest.Try(l.dir, env, "go", append([]string{"tool", "mage"}, strings.Fields(tc.target)...)...)
 		if err == nil {
 			t.Errorf("mage %s %v succeeded, want the cgo refusal", tc.target, tc.env)
 			continue
 		}
-		if line := errorLine(out); line != cgoRefusal || strings.Count(out, "Error: ") != 1 {
-			t.Errorf("mage %s %v: %q\nwant %q\n%s", tc.target, tc.env, line, cgoRefusal, testfix.TailLines(out, 10))
+		name := "i26-cgo"
+		if strings.HasPrefix(tc.target, "release") {
+			name = repo
+		}
+		plat := "linux/amd64"
+		if strings.HasSuffix(tc.target, "linux/arm64") {
+			plat = "linux/arm64"
+		}
+		want := strings.NewReplacer("{image}", name, "{platform}", plat).Replace(cgoRefusal)
+		if line := errorLine(out); line != want || strings.Count(out, "Error: ") != 1 {
+			t.Errorf("mage %s %v: %q\nwant %q\n%s", tc.target, tc.env, line, want, testfix.TailLines(out, 10))
 		}
 		// Before any compile step: no step started compiling, nothing reached BuildKit.
 		before, _, _ := strings.Cut(out, "Error: ")
@@ -63,8 +78,10 @@ func TestCgoDeep(t *testing.T) {
 	write(t, filepath.Join(l.dir, "magefiles", "config.go"), "//go:build mage\n\npackage main\n\nimport \"github.com/mageship/mageship/pkg/config\"\n\n"+
 		"func init() {\n\tconfig.Set(config.Config{Images: []config.Image{{Tags: []string{\"purego\"}}}})\n}\n")
 	l.commit(t)
-	out := l.binaries(t, nil, "api", layoutVersion, nil)
+	out, b := l.namedImage(t, nil, "i26-cgo:"+layoutVersion, "api", "")
+	out += l.binaries(t, nil, "api", layoutVersion, b)
 	if w := warnings(out); len(w) > 0 {
 		t.Errorf("with the purego tag: warnings %q", w)
 	}
+	l.readers(t, nil)
 }
