@@ -25,7 +25,7 @@ type Config struct {
 	DistrolessImage string   // what Runtime "distroless" means; default gcr.io/distroless/static-debian12:nonroot
 	Builder         string   // buildx builder; BUILDX_BUILDER wins; default: buildx's current builder
 	Template        string   // path to your own Dockerfile template, relative to the module root
-	Source          string   // org.opencontainers.image.source; default https://<module path> for hosted modules
+	Source          string   // org.opencontainers.image.source; default: the git origin remote (https), else a forge module path cut to host/owner/repo
 	Assemble        string   // how host-built images are assembled: "direct" (default, in-process) or "buildx" (MAGESHIP_ASSEMBLE)
 }
 

@@ -99,7 +99,7 @@ type Config struct {
 	DistrolessImage string   // what Runtime "distroless" means; default gcr.io/distroless/static-debian12:nonroot
 	Builder         string   // buildx builder; BUILDX_BUILDER wins; default: buildx's current builder
 	Template        string   // path to your own Dockerfile template, relative to the module root
-	Source          string   // org.opencontainers.image.source; default https://<module path> for hosted modules
+	Source          string   // org.opencontainers.image.source; default: the git origin remote as https, else a forge module path's repository (project.Source)
 	Assemble        string   // host path's assembler: AssembleDirect (default) or AssembleBuildx (MAGESHIP_ASSEMBLE)
 }
 
@@ -184,6 +184,9 @@ type ResolvedImage struct {
 // getenv is os.Getenv in production.
 func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved, error) {
 	r := Resolved{Project: p, Template: pick(getenv(EnvTemplate), c.Template), Builder: c.Builder}
+	if err := checkCgoEnv(getenv); err != nil {
+		return Resolved{}, err
+	}
 	if getenv(EnvBuilder) != "" {
 		r.Builder = "" // buildx reads BUILDX_BUILDER itself
 	}
@@ -230,10 +233,7 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 	r.DebugImage = pick(getenv(EnvDebugImage), c.DebugImage, DefaultDebugImage)
 	distroless := pick(getenv(EnvDistrolessImage), c.DistrolessImage, DefaultDistrolessImage)
 	runtimeEnv := getenv(EnvRuntimeImage)
-	r.Source = c.Source
-	if r.Source == "" && strings.Contains(strings.SplitN(p.Module, "/", 2)[0], ".") {
-		r.Source = "https://" + p.Module
-	}
+	r.Source = pick(c.Source, p.Source())
 
 	rf, warnings, err := readReleaseFile(p, getenv)
 	if err != nil {
@@ -285,6 +285,9 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 		ri.Main = "./" + path.Clean(ri.Main)
 		if ri.Main == "./." {
 			ri.Main = "."
+		}
+		if err := p.CheckMain(ri.Main); err != nil {
+			return Resolved{}, err
 		}
 		if err := rf.apply(&ri, r.Build, getenv); err != nil {
 			return Resolved{}, err

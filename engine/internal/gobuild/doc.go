@@ -5,5 +5,6 @@
 // context, checking that what came out is a static binary for the right architecture
 // that carries the version it was stamped with (Stamped), turning the go command's own
 // refusals (a toolchain it cannot get) into one line, and running many such builds in
-// parallel.
+// parallel. Before any of them, CheckCgo reads the import graph with go list -deps and
+// refuses a package that needs cgo, in one line.
 package gobuild

@@ -256,7 +256,13 @@ func TestWorkspace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Workspace{File: filepath.Join(root, "go.work"), Needed: []Replace{{Module: "example.com/repo/lib", Path: "./lib", Dir: filepath.Join(root, "lib")}}}
+	want := Workspace{File: filepath.Join(root, "go.work"),
+		Uses: []Replace{
+			{Module: "example.com/repo/lib", Path: "./lib", Dir: filepath.Join(root, "lib")},
+			{Module: "example.com/repo/tools", Path: "./tools", Dir: filepath.Join(root, "tools")},
+			{Module: "example.com/fork", Path: "./fork", Dir: filepath.Join(root, "fork")},
+		},
+		Needed: []Replace{{Module: "example.com/repo/lib", Path: "./lib", Dir: filepath.Join(root, "lib")}}}
 	if diff := cmp.Diff(want, p.Workspace); diff != "" {
 		t.Errorf("Workspace (-want +got):\n%s", diff)
 	}

@@ -37,12 +37,58 @@ func isVersionElement(s string) bool {
 
 // ImportPath is the import path of the package rel ("./server", "." or "server") of
 // the module.
+// the module, or of the module nested below the root that holds it.
 func (p Project) ImportPath(rel string) string {
+	if sub, subRel, ok := p.nested(rel); ok {
+		return sub.ImportPath(subRel)
+	}
 	rel = path.Clean(strings.TrimPrefix(filepath.ToSlash(rel), "./"))
 	if rel == "." || rel == "" {
 		return p.Module
 	}
 	return p.Module + "/" + rel
+}
+
+// nested finds the module nested below the root that holds the package rel
+// ("./server/cmd/x"): the nearest go.mod above the package's directory, below the
+// root. It returns that module, as much of it as Link needs, and rel within it.
+func (p Project) nested(rel string) (Project, string, bool) {
+	clean := path.Clean(strings.TrimPrefix(filepath.ToSlash(rel), "./"))
+	if clean == "." || clean == ".." || strings.HasPrefix(clean, "../") || path.IsAbs(clean) {
+		return Project{}, "", false
+	}
+	elems := strings.Split(clean, "/")
+	for i := len(elems); i > 0; i-- {
+		dir := filepath.Join(p.Dir, filepath.FromSlash(strings.Join(elems[:i], "/")))
+		mod := modulePath(dir)
+		if mod == "" {
+			continue
+		}
+		sub := Project{Dir: dir, Module: mod}
+		if _, err := os.Stat(filepath.Join(dir, "vendor", "modules.txt")); err == nil {
+			sub.Vendor = true
+		}
+		return sub, "./" + path.Join(append([]string{"."}, elems[i:]...)...), true
+	}
+	return Project{}, "", false
+}
+
+// CheckMain says, in one line, why go build run at the module root cannot build the
+// main package main, when it is in a module nested below the root that no go.work of
+// the root uses; nil otherwise (go build reports any other problem itself).
+func (p Project) CheckMain(main string) error {
+	sub, _, ok := p.nested(main)
+	if !ok {
+		return nil
+	}
+	rel, _ := p.below(sub.Dir)
+	if p.Workspace.File != "" && slices.ContainsFunc(p.Workspace.Uses, func(u Replace) bool { return filepath.Clean(u.Dir) == sub.Dir }) {
+		return nil
+	}
+	if p.Workspace.File != "" {
+		return fmt.Errorf("main package %s is in the module %s (%s/go.mod), which %s does not use: add it (go work use ./%s), or run mage inside %s/", main, sub.Module, rel, p.Workspace.File, rel, rel)
+	}
+	return fmt.Errorf("main package %s is in the module %s (%s/go.mod), not in %s: run mage inside %s/, or build both in a workspace (go work init . ./%s at the root)", main, sub.Module, rel, p.Module, rel, rel)
 }
 
 // buildContext is how mageship's builds see the source: linux, the machine's
@@ -72,8 +118,12 @@ type Linked struct {
 
 // Link reads the main package main ("./cmd/api", ".") and the packages of the module
 // it imports, directly or not. A package of a nested module (a directory below the
-// root with its own go.mod) is external.
+// root with its own go.mod) is external; a main package in a nested module is read in
+// that module (a workspace root's main).
 func (p Project) Link(main string, tags []string) (Linked, error) {
+	if sub, rel, ok := p.nested(main); ok {
+		return sub.Link(rel, tags)
+	}
 	ctx := buildContext(tags)
 	var l Linked
 	seen := map[string]bool{}
@@ -86,6 +136,9 @@ func (p Project) Link(main string, tags []string) (Linked, error) {
 		queue = queue[1:]
 		dir, local := p.localDir(ip)
 		vendored := false
+		if !local && ip == mainPath {
+			return Linked{}, fmt.Errorf("reading package %s: it is not in the module %s", main, p.Module)
+		}
 		if !local {
 			if !p.Vendor {
 				external[ip] = true
@@ -113,6 +166,9 @@ func (p Project) Link(main string, tags []string) (Linked, error) {
 			seen[imp] = true
 			queue = append(queue, imp)
 		}
+	}
+	if len(l.Packages) == 0 {
+		return Linked{}, fmt.Errorf("reading package %s: it is not in the module %s", main, p.Module)
 	}
 	slices.SortFunc(l.Packages[1:], func(a, b *build.Package) int { return strings.Compare(a.ImportPath, b.ImportPath) })
 	slices.SortFunc(l.Vendored, func(a, b *build.Package) int { return strings.Compare(a.ImportPath, b.ImportPath) })

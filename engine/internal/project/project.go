@@ -18,10 +18,14 @@ type Project struct {
 	Dir       string // module root, absolute
 	Module    string // module path from go.mod
 	GoVersion string // the go directive, e.g. "1.26" or "1.26.2"
-	Mains     []Main // main packages: each cmd/<name>, else the module root
-	Vendor    bool   // vendor/modules.txt exists
-	HasGoSum  bool
-	Requires  int // requirements in go.mod: a module with any needs go.sum
+	// Mains are the main packages: each cmd/<name> and the module root, else any. At a
+	// workspace root (the module's directory holds the go.work) they include those of
+	// the workspace's modules below it, named from the root ("./server"): go build run
+	// at the root builds each in its own module, through the go.work.
+	Mains    []Main
+	Vendor   bool // vendor/modules.txt exists
+	HasGoSum bool
+	Requires int // requirements in go.mod: a module with any needs go.sum
 	// Modules are the required modules the service's own code can need: go.mod's
 	// requirements without the build tooling (mageship, Mage and the modules of tool
 	// directives) and without modules replaced by a directory. The container build
@@ -47,6 +51,28 @@ type Main struct {
 	Name    string // the binary's default name, as go build names it (see ExecName)
 }
 
+// conventional reports whether m is in a conventional place of its module: the
+// module's root or a cmd/<name> below it.
+func (m Main) conventional(moduleDirs []string) bool {
+	pkg := strings.TrimPrefix(m.Package, "./")
+	for _, d := range moduleDirs {
+		rest := pkg
+		if d != "." {
+			var ok bool
+			if rest, ok = strings.CutPrefix(pkg, d+"/"); !ok && pkg != d {
+				continue
+			}
+			if pkg == d {
+				rest = "."
+			}
+		}
+		if rest == "." || strings.HasPrefix(rest, "cmd/") && !strings.Contains(strings.TrimPrefix(rest, "cmd/"), "/") {
+			return true
+		}
+	}
+	return false
+}
+
 // Load reads the module rooted at dir.
 func Load(dir string) (Project, error) {
 	abs, err := filepath.Abs(dir)
@@ -55,6 +81,9 @@ func Load(dir string) (Project, error) {
 	}
 	data, err := os.ReadFile(filepath.Join(abs, "go.mod"))
 	if errors.Is(err, os.ErrNotExist) {
+		if _, werr := os.Stat(filepath.Join(abs, "go.work")); werr == nil {
+			return Project{}, fmt.Errorf("no go.mod in %s, only a go.work: mageship ships from a module; run mage inside the module of your service, or give the workspace root a go.mod (go mod init) and name the main with Image.Main, e.g. ./server", abs)
+		}
 		return Project{}, fmt.Errorf("no go.mod in %s: run mage from the root of your Go module", abs)
 	}
 	if err != nil {
@@ -92,16 +121,79 @@ func Load(dir string) (Project, error) {
 	if p.Mains, err = findMains(abs, p.Module); err != nil {
 		return Project{}, err
 	}
-	p.Workspace.File, p.Workspace.Needed = p.workspace(mf)
+	p.Workspace.File, p.Workspace.Uses = findWorkspace(abs)
+	if p.Workspace.File == filepath.Join(abs, "go.work") {
+		if p.Mains, err = p.workspaceMains(); err != nil {
+			return Project{}, err
+		}
+	}
+	p.Workspace.Needed = p.workspace(mf)
 	return p, nil
 }
 
-// workspace finds the go.work the module builds in and the modules of it that the main
-// packages import and go.mod does not replace.
-func (p Project) workspace(mf *modfile.File) (string, []Replace) {
-	file, others := findWorkspace(p.Dir)
-	if file == "" || len(others) == 0 {
-		return file, nil
+// workspaceMains adds to the module's main packages those of the workspace's other
+// modules below its root (see Main), and orders them all: the mains at a module's root
+// or under its cmd/ first, then the others, each group by package.
+func (p Project) workspaceMains() ([]Main, error) {
+	mains := slices.Clone(p.Mains)
+	dirs := []string{"."}
+	for _, u := range p.Workspace.Uses {
+		rel, ok := p.below(u.Dir)
+		if !ok || rel == "." {
+			continue // outside the root: Image.Main cannot name it as ./dir
+		}
+		dirs = append(dirs, rel)
+		sub, err := findMains(u.Dir, u.Module)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range sub {
+			pkg := "./" + rel
+			if m.Package != "." {
+				pkg += "/" + strings.TrimPrefix(m.Package, "./")
+			}
+			mains = append(mains, Main{Package: pkg, Name: m.Name})
+		}
+	}
+	rank := func(m Main) int {
+		if m.conventional(dirs) {
+			return 0
+		}
+		return 1
+	}
+	slices.SortStableFunc(mains, func(a, b Main) int {
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra - rb
+		}
+		return strings.Compare(a.Package, b.Package)
+	})
+	return slices.CompactFunc(mains, func(a, b Main) bool { return a.Package == b.Package }), nil
+}
+
+// below returns dir relative to the module root, slash-separated, when it is the
+// root or below it.
+func (p Project) below(dir string) (string, bool) {
+	rel, err := filepath.Rel(p.Dir, dir)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return "", false
+	}
+	return filepath.ToSlash(rel), true
+}
+
+// workspace lists the modules of the go.work that the main packages import and go.mod
+// does not replace, and that a build context of the module directory lacks: at a
+// workspace root, the modules below it are in the context with the go.work.
+func (p Project) workspace(mf *modfile.File) []Replace {
+	if p.Workspace.File == "" || len(p.Workspace.Uses) == 0 {
+		return nil
+	}
+	var others []Replace
+	atRoot := p.Workspace.File == filepath.Join(p.Dir, "go.work")
+	for _, u := range p.Workspace.Uses {
+		if _, below := p.below(u.Dir); atRoot && below {
+			continue // the go.work and the module are both in the build context
+		}
+		others = append(others, u)
 	}
 	var imports []string
 	for _, m := range p.Mains {
@@ -113,7 +205,7 @@ func (p Project) workspace(mf *modfile.File) (string, []Replace) {
 	for _, r := range mf.Replace {
 		replaced[r.Old.Path] = true
 	}
-	return file, neededWorkspace(others, imports, replaced)
+	return neededWorkspace(others, imports, replaced)
 }
 
 // tooling are the modules a repository requires for its magefile, never for its

@@ -13,6 +13,9 @@ import (
 // otherwise.
 type Workspace struct {
 	File string // the go.work, absolute; "" when the module is in no workspace
+	// Uses are the workspace's other modules (its use directives but this module's),
+	// each with its module path, the path go.work writes and its absolute directory.
+	Uses []Replace
 	// Needed are the workspace's other modules that the module's main packages import
 	// and that go.mod does not replace with a directory: only the go.work brings them
 	// into a build. Path is as go.work writes it, relative to the go.work's directory.
@@ -70,13 +73,30 @@ func modulePath(dir string) string {
 
 // neededWorkspace lists the modules of others that one of the imports belongs to,
 // unless go.mod replaces them (then the build brings them in as it does every replace).
+// An import belongs to the module with the longest path that prefixes it: with
+// example.com/mono and example.com/mono/lib both in the workspace,
+// example.com/mono/lib/greet is lib's.
 func neededWorkspace(others []Replace, imports []string, replaced map[string]bool) []Replace {
+	owner := func(ip string) string {
+		best := ""
+		for _, m := range others {
+			if (ip == m.Module || strings.HasPrefix(ip, m.Module+"/")) && len(m.Module) > len(best) {
+				best = m.Module
+			}
+		}
+		for m := range replaced {
+			if (ip == m || strings.HasPrefix(ip, m+"/")) && len(m) > len(best) {
+				best = m
+			}
+		}
+		return best
+	}
 	var out []Replace
 	for _, m := range others {
 		if replaced[m.Module] {
 			continue
 		}
-		if slices.ContainsFunc(imports, func(ip string) bool { return ip == m.Module || strings.HasPrefix(ip, m.Module+"/") }) {
+		if slices.ContainsFunc(imports, func(ip string) bool { return owner(ip) == m.Module }) {
 			out = append(out, m)
 		}
 	}

@@ -68,6 +68,9 @@ func Binaries(ctx context.Context, o Options) ([]string, error) {
 			i++
 		}
 	}
+	if err := checkCgoDeps(ctx, r, r.Platforms); err != nil {
+		return nil, err
+	}
 	step := o.progress.Start("compile", platform.Strings(r.Platforms))
 	err = gobuild.All(ctx, builds, gobuild.WithEnv(r.Env))
 	step.Done(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/mageship/mageship/engine/internal/buildx"
 	"github.com/mageship/mageship/engine/internal/config"
 	"github.com/mageship/mageship/engine/internal/daemon"
+	"github.com/mageship/mageship/engine/internal/gobuild"
 	"github.com/mageship/mageship/engine/internal/platform"
 	"github.com/mageship/mageship/engine/internal/project"
 	"github.com/mageship/mageship/engine/internal/registry"
@@ -35,6 +36,9 @@ func preflight(ctx context.Context, r config.Resolved, plats []platform.Platform
 		if err := checkCgo(r.Project.Dir, img); err != nil {
 			return err
 		}
+	}
+	if err := checkCgoDeps(ctx, r, plats); err != nil {
+		return err
 	}
 	if r.Build == config.BuildContainer {
 		if err := checkGoVersion(r); err != nil {
@@ -62,6 +66,7 @@ func checkCgo(dir string, img config.ResolvedImage) error {
 	ctx := build.Default
 	ctx.CgoEnabled = true
 	ctx.GOOS = "linux"
+	ctx.BuildTags = img.Tags
 	pkg, err := ctx.ImportDir(filepath.Join(dir, img.Main), 0)
 	if err != nil {
 		var noGo *build.NoGoError
@@ -72,6 +77,23 @@ func checkCgo(dir string, img config.ResolvedImage) error {
 	}
 	if len(pkg.CgoFiles) > 0 {
 		return fmt.Errorf("package %s needs cgo (%s imports \"C\"): mageship builds static binaries with CGO_ENABLED=0 so they run on scratch without libc; remove the cgo dependency", img.Main, strings.Join(pkg.CgoFiles, ", "))
+	}
+	return nil
+}
+
+// checkCgoDeps refuses an image whose import graph holds a package that needs cgo,
+// as go build would see it for the first of plats (gobuild.CheckCgo), before anything
+// compiles.
+func checkCgoDeps(ctx context.Context, r config.Resolved, plats []platform.Platform) error {
+	if len(plats) == 0 {
+		return nil
+	}
+	p := plats[0]
+	for _, img := range r.Images {
+		b := gobuild.Build{Dir: r.Project.Dir, Main: img.Main, Platform: p, Tags: img.Tags, Mod: gobuild.VendorMode(r.Project.Dir)}
+		if err := gobuild.CheckCgo(ctx, b, r.Env); err != nil {
+			return fmt.Errorf("image %s: %w", img.Name, err)
+		}
 	}
 	return nil
 }
@@ -196,6 +218,9 @@ func hasPlatform(have []platform.Platform, p platform.Platform) bool {
 func auditContext(r config.Resolved, stderr io.Writer) error {
 	patterns, source, err := buildcontext.ReadIgnore(r.Project.Dir, r.DefaultIgnore)
 	if err != nil {
+		return err
+	}
+	if err := buildcontext.Symlinks(r.Project.Dir, patterns); err != nil {
 		return err
 	}
 	rep, err := buildcontext.Audit(r.Project.Dir, patterns)

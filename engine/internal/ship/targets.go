@@ -29,6 +29,11 @@ func Target(ctx context.Context, name string, args []string, o Options) (err err
 		return err
 	}
 	defer func() { err = finish(err) }()
+	return guardPanics(name, o, func() error { return run(ctx, name, args, o) })
+}
+
+// run runs the pipeline behind the target name.
+func run(ctx context.Context, name string, args []string, o Options) (err error) {
 	switch name {
 	case "image":
 		_, err = Image(ctx, Production, o)

@@ -1,0 +1,3 @@
+module example.com/csqlite
+
+go 1.26.0

@@ -1,0 +1,4 @@
+// Command gen is a fixture: a tool of the root module, outside cmd/.
+package main
+
+func main() {}

@@ -1,0 +1,17 @@
+module example.com/tagged/svc/v2
+
+go 1.26.0
+
+require (
+	example.com/tagged/lib v0.0.0
+	github.com/mageship/mageship v0.0.0
+)
+
+require github.com/magefile/mage v1.17.2 // indirect
+
+tool github.com/magefile/mage
+
+replace example.com/tagged/lib => ../lib
+
+// rigtest.Layout points this at the checkout under test.
+replace github.com/mageship/mageship => ../../../../../../..
