@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"slices"
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -60,7 +60,7 @@ type FileCopy struct {
 
 // Runtime fills the runtime fields of d from img (resolved) and its Contents:
 // one computation for the host path, the container path and the ejected Dockerfile.
-func (d *Data) Runtime(img config.ResolvedImage, contents []config.Entry) error {
+func (d *Data) Runtime(img config.ResolvedImage, contents []config.Entry) {
 	for _, x := range img.Extras {
 		d.Also = append(d.Also, Binary{Main: x.Main, Binary: x.Binary})
 	}
@@ -86,7 +86,6 @@ func (d *Data) Runtime(img config.ResolvedImage, contents []config.Entry) error 
 			}
 		}
 	}
-	return nil
 }
 
 // Replace is a module that go.mod replaces with a directory outside the build
