@@ -126,17 +126,43 @@ type Container struct {
 	Addr string // host:port on 127.0.0.1 that reaches the container's port
 }
 
-// Start runs ref for platform p with port published on a free loopback port.
-// The caller must Remove it.
-func (e *Engine) Start(ctx context.Context, ref string, p platform.Platform, port int) (Container, error) {
-	cport, err := network.ParsePort(strconv.Itoa(port) + "/tcp")
+// Run is how Start runs a container.
+type Run struct {
+	// Port is the container's TCP port to publish on a free loopback port.
+	Port int
+	// Tmpfs are paths in the container that get an empty tmpfs each (the image's
+	// volumes), mode 1777 so that the image's user can write there.
+	Tmpfs []string
+}
+
+// createOptions computes the container Start creates.
+func createOptions(ref string, p platform.Platform, run Run) (client.ContainerCreateOptions, network.Port, error) {
+	cport, err := network.ParsePort(strconv.Itoa(run.Port) + "/tcp")
 	if err != nil {
-		return Container{}, fmt.Errorf("running a container of %s for %s: %w", ref, p, err)
+		return client.ContainerCreateOptions{}, cport, fmt.Errorf("running a container of %s for %s: %w", ref, p, err)
 	}
-	opts := client.ContainerCreateOptions{
+	host := &container.HostConfig{PortBindings: network.PortMap{cport: {{HostIP: netip.AddrFrom4([4]byte{127, 0, 0, 1})}}}}
+	if len(run.Tmpfs) > 0 {
+		host.Tmpfs = map[string]string{}
+		for _, t := range run.Tmpfs {
+			host.Tmpfs[t] = "mode=1777"
+		}
+	}
+	return client.ContainerCreateOptions{
 		Config:     &container.Config{Image: ref, ExposedPorts: network.PortSet{cport: {}}},
-		HostConfig: &container.HostConfig{PortBindings: network.PortMap{cport: {{HostIP: netip.AddrFrom4([4]byte{127, 0, 0, 1})}}}},
+		HostConfig: host,
 		Platform:   &ocispec.Platform{OS: p.OS, Architecture: p.Arch, Variant: p.Variant},
+	}, cport, nil
+}
+
+// Start runs ref for platform p as run says, with its Args and Env as the image
+// sets them. The caller must Remove it. When the container exits before its port is
+// published, the error comes with the Container, so that the caller can read its
+// state and logs.
+func (e *Engine) Start(ctx context.Context, ref string, p platform.Platform, run Run) (Container, error) {
+	opts, cport, err := createOptions(ref, p, run)
+	if err != nil {
+		return Container{}, err
 	}
 	created, err := e.c.ContainerCreate(ctx, opts)
 	if err != nil && (cerrdefs.IsNotFound(err) || strings.Contains(err.Error(), "does not match the specified platform")) {
