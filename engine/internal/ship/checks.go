@@ -17,6 +17,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/mageship/mageship/engine/internal/buildcontext"
 	"github.com/mageship/mageship/engine/internal/bytesize"
 	"github.com/mageship/mageship/engine/internal/config"
 	"github.com/mageship/mageship/engine/internal/daemon"
@@ -103,6 +104,29 @@ func expectRuntime(img config.ResolvedImage, e *verify.Expect) error {
 		}
 		sum := sha256.Sum256(b)
 		e.Files[en.Path] = hex.EncodeToString(sum[:])
+	}
+	return nil
+}
+
+// checkFilesSent fails when the .dockerignore patterns leave out of the build context
+// a file that img's Files copies from it (the container build path).
+func checkFilesSent(dir string, patterns []string, source string, img config.ResolvedImage) error {
+	entries, err := config.Contents(img)
+	if err != nil {
+		return err
+	}
+	var rels []string
+	for _, e := range entries {
+		if e.Kind == config.KindFile {
+			rel, err := filepath.Rel(dir, e.Src)
+			if err != nil {
+				return err
+			}
+			rels = append(rels, filepath.ToSlash(rel))
+		}
+	}
+	if err := buildcontext.CheckFiles(patterns, source, rels); err != nil {
+		return fmt.Errorf("image %s: build context: %w", img.Name, err)
 	}
 	return nil
 }
