@@ -345,6 +345,9 @@ const (
 	KindParent
 	// KindBinary is an Also binary, built for the image's platform from Main.
 	KindBinary
+	// KindSymlink is a symlink inside a directory of Image.Files, kept as a symlink
+	// (as COPY keeps it); it points inside the repository.
+	KindSymlink
 )
 
 // Entry is one path the runtime fields put into an image, beside what every image
@@ -357,11 +360,14 @@ type Entry struct {
 	UID, GID int
 	Src      string // KindFile: the host file to copy
 	Main     string // KindBinary: the main package
+	Link     string // KindSymlink: the target, as written
 }
 
 // Contents lists, sorted by path and each path once, what img's runtime fields put
 // into it: the Also binaries (0755, root), the files of Files (their mode without
-// write for group and others, root; the directories they need, 0755, root), WorkDir
+// write for group and others, root; the directories they need, 0755, root; a symlink
+// inside a directory of Files stays a symlink, as COPY keeps it, while a From that is
+// a symlink is copied as what it points at), WorkDir
 // and the volumes (0755, the image's user) and the directories above them (0755,
 // root). It reads the Files sources' directory trees and modes, nothing else. When
 // paths coincide, a WorkDir or volume wins over a directory Files makes.
@@ -400,7 +406,15 @@ func Contents(img ResolvedImage) ([]Entry, error) {
 				return err
 			}
 			to := path.Join(c.To, filepath.ToSlash(rel))
-			fi, err := os.Stat(p) // symlinks inside the repository are copied as what they point at
+			if d.Type()&fs.ModeSymlink != 0 {
+				link, err := os.Readlink(p)
+				if err != nil {
+					return err
+				}
+				put(Entry{Path: to, Kind: KindSymlink, Mode: 0o777, Link: filepath.ToSlash(link)})
+				return nil
+			}
+			fi, err := d.Info()
 			if err != nil {
 				return err
 			}

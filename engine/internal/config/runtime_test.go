@@ -31,6 +31,9 @@ func service(t *testing.T) project.Project {
 	if err := os.Chmod(filepath.Join(dir, "web", "js", "app.js"), 0o775); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Symlink("js/app.js", filepath.Join(dir, "web", "app.js")); err != nil {
+		t.Fatal(err)
+	}
 	return project.Project{Dir: dir, Module: "example.com/tsdb", GoVersion: "1.26", Mains: []project.Main{
 		{Package: "./cmd/tsdb", Name: "tsdb"}, {Package: "./cmd/tsdbctl", Name: "tsdbctl"},
 	}}
@@ -82,6 +85,7 @@ func TestRuntimeResolves(t *testing.T) {
 		{Path: "/usr/share", Kind: KindDir, Mode: 0o755},
 		{Path: "/usr/share/tsdb", Kind: KindDir, Mode: 0o755},
 		{Path: "/usr/share/tsdb/web", Kind: KindDir, Mode: 0o755},
+		{Path: "/usr/share/tsdb/web/app.js", Kind: KindSymlink, Mode: 0o777, Link: "js/app.js"},
 		{Path: "/usr/share/tsdb/web/index.html", Kind: KindFile, Mode: 0o644, Src: filepath.Join(p.Dir, "web", "index.html")},
 		{Path: "/usr/share/tsdb/web/js", Kind: KindDir, Mode: 0o755},
 		{Path: "/usr/share/tsdb/web/js/app.js", Kind: KindFile, Mode: 0o755, Src: filepath.Join(p.Dir, "web", "js", "app.js")},

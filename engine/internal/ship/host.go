@@ -188,6 +188,14 @@ func hostRuntime(c string, img config.ResolvedImage) error {
 			if err := mkdir(at("files", e.Path)); err != nil {
 				return err
 			}
+		case config.KindSymlink:
+			l := at("files", e.Path)
+			if err := mkdir(filepath.Dir(l)); err != nil {
+				return err
+			}
+			if err := os.Symlink(filepath.FromSlash(e.Link), l); err != nil {
+				return err
+			}
 		case config.KindOwned:
 			if err := mkdir(at("owned", e.Path)); err != nil {
 				return err
@@ -215,6 +223,10 @@ func touchAll(dir string, t time.Time) error {
 			return err
 		}
 		when := t
+		if d.Type()&fs.ModeSymlink != 0 {
+			// The link's own time (Image.Files keeps symlinks); its target may not be here.
+			return linkTime(p, t)
+		}
 		if d.Type().IsRegular() {
 			b, err := os.ReadFile(p)
 			if err != nil {
