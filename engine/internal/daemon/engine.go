@@ -155,6 +155,10 @@ func createOptions(ref string, p platform.Platform, run Run) (client.ContainerCr
 	}, cport, nil
 }
 
+// ErrNoPort is what Start's error wraps when the container started but has no
+// published port: most often because it has exited already, which its state says.
+var ErrNoPort = errors.New("it has no published port (has it exited?)")
+
 // Start runs ref for platform p as run says, with its Args and Env as the image
 // sets them. The caller must Remove it. When the container exits before its port is
 // published, the error comes with the Container, so that the caller can read its
@@ -185,7 +189,7 @@ func (e *Engine) Start(ctx context.Context, ref string, p platform.Platform, run
 	}
 	info := res.Container
 	if info.NetworkSettings == nil || len(info.NetworkSettings.Ports[cport]) == 0 {
-		return c, fmt.Errorf("container %s of %s publishes no port for %s", short(c.ID), ref, cport)
+		return c, fmt.Errorf("container %s of %s publishes no port for %s: %w", short(c.ID), ref, cport, ErrNoPort)
 	}
 	b := info.NetworkSettings.Ports[cport][0]
 	c.Addr = net.JoinHostPort("127.0.0.1", b.HostPort)

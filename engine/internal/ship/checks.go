@@ -266,7 +266,7 @@ func probe(ctx context.Context, eng *daemon.Engine, ref string, p platform.Platf
 	if c.ID != "" {
 		defer eng.Remove(c.ID)
 	}
-	if startErr != nil && c.ID == "" {
+	if startErr != nil && !errors.Is(startErr, daemon.ErrNoPort) {
 		return startErr
 	}
 	url := "http://" + c.Addr + path
