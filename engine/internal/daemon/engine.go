@@ -131,8 +131,10 @@ type Run struct {
 	// Port is the container's TCP port to publish on a free loopback port.
 	Port int
 	// Tmpfs are paths in the container that get an empty tmpfs each (the image's
-	// volumes), mode 1777 so that the image's user can write there.
-	Tmpfs []string
+	// volumes), owned by UID and GID: the engine gives a tmpfs over a directory of the
+	// image root's 0755 whatever its mode option says.
+	Tmpfs    []string
+	UID, GID int
 }
 
 // createOptions computes the container Start creates.
@@ -145,7 +147,7 @@ func createOptions(ref string, p platform.Platform, run Run) (client.ContainerCr
 	if len(run.Tmpfs) > 0 {
 		host.Tmpfs = map[string]string{}
 		for _, t := range run.Tmpfs {
-			host.Tmpfs[t] = "mode=1777"
+			host.Tmpfs[t] = fmt.Sprintf("uid=%d,gid=%d", run.UID, run.GID)
 		}
 	}
 	return client.ContainerCreateOptions{

@@ -10,14 +10,14 @@ import (
 
 func TestCreateOptions(t *testing.T) {
 	arm64 := platform.Platform{OS: "linux", Arch: "arm64"}
-	o, port, err := createOptions("tsdb:dev", arm64, Run{Port: 9090, Tmpfs: []string{"/tsdb", "/var/lib/tsdb"}})
+	o, port, err := createOptions("tsdb:dev", arm64, Run{Port: 9090, Tmpfs: []string{"/tsdb", "/var/lib/tsdb"}, UID: 65534, GID: 65533})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if port.String() != "9090/tcp" {
 		t.Errorf("port = %s, want 9090/tcp", port)
 	}
-	if diff := cmp.Diff(map[string]string{"/tsdb": "mode=1777", "/var/lib/tsdb": "mode=1777"}, o.HostConfig.Tmpfs); diff != "" {
+	if diff := cmp.Diff(map[string]string{"/tsdb": "uid=65534,gid=65533", "/var/lib/tsdb": "uid=65534,gid=65533"}, o.HostConfig.Tmpfs); diff != "" {
 		t.Errorf("Tmpfs (-want +got):\n%s", diff)
 	}
 	b := o.HostConfig.PortBindings[port]

@@ -226,6 +226,9 @@ func Smoke(ctx context.Context, o Options) error {
 		}
 		for _, t := range targets {
 			run := daemon.Run{Port: port, Tmpfs: img.Volumes}
+			if len(img.Volumes) > 0 {
+				run.UID, run.GID, _ = config.Owner(img.User) // checked by Resolve
+			}
 			logs := smokeLog{r: r, rel: path.Join("image-test", img.Binary+"-"+t.p.Dir()+".log")}
 			if err := probe(ctx, eng, t.ref, t.p, run, img.Health, img.HealthTimeout, logs, o.Stdout); err != nil {
 				errs = append(errs, err)

@@ -77,7 +77,7 @@ func testRuntimeService(t *testing.T, build string) {
 			}
 			checkService(t, image, img.Variant+" "+pp.Platform, conf)
 			// The CLI runs, and carries the version.
-			cli := rigtest.Run(t, dir, rigtest.Environ(vars), "docker", "run", "--rm", "--pull", "always", "--platform", pp.Platform, "--entrypoint", "/usr/local/bin/tsdbctl", ref)
+			cli := rigtest.Run(t, dir, rigtest.Environ(vars), "docker", "run", "--rm", "-q", "--pull", "always", "--platform", pp.Platform, "--entrypoint", "/usr/local/bin/tsdbctl", ref)
 			if strings.TrimSpace(cli) != "tsdbctl 2.3.4" {
 				t.Errorf("%s %s: tsdbctl printed %q, want %q", img.Variant, pp.Platform, cli, "tsdbctl 2.3.4")
 			}
