@@ -79,10 +79,11 @@ func verifyImage(r config.Resolved, img config.ResolvedImage, v Variant, ref str
 	return res.BinarySHA256, nil
 }
 
-// expectRuntime adds to e what img's runtime fields promise: WorkDir and the volumes
-// writable by the user, the files of Files with the repository's bytes, the Also
+// expectRuntime adds to e what img's runtime fields promise: the image config's CMD,
+// Env, WorkingDir, Volumes and Labels; WorkDir and the volumes writable by the user, the files of Files with the repository's bytes, the Also
 // binaries.
 func expectRuntime(img config.ResolvedImage, e *verify.Expect) error {
+	e.Run = verify.Run{Cmd: img.Args, Env: img.Env, WorkDir: img.WorkDir, Volumes: img.Volumes, Labels: img.Labels}
 	e.Dirs = img.OwnedDirs()
 	for _, x := range img.Extras {
 		e.Also = append(e.Also, x.Binary)

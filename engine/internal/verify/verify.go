@@ -65,6 +65,19 @@ type Expect struct {
 	// Also are more binaries in BinDir, each checked as the entrypoint is: static, of
 	// the platform's architecture, carrying Stamped (Image.Also).
 	Also []string
+	// Run is what the image config must say of how the image runs; its empty fields
+	// are not checked.
+	Run Run
+}
+
+// Run is the part of the image config that Image.Args, Env, WorkDir, Volumes and
+// Labels set.
+type Run struct {
+	Cmd     []string          // exactly this CMD
+	Env     []string          // each KEY=value among the config's Env
+	WorkDir string            // the WorkingDir
+	Volumes []string          // each among the config's Volumes
+	Labels  map[string]string // each among the config's Labels, with its value
 }
 
 // Finding is one broken promise.
@@ -106,7 +119,7 @@ func (r Result) Err() error {
 
 // Production checks img, the production variant, verified as ref, against e:
 // "shell", "package-manager", "user", "entrypoint", "static-binary", "version" (when
-// e.Stamped), "platform", "dirs", "files" and "also" (when e asks for them), "ca-bundle", "zoneinfo" (when e.Zoneinfo), "labels" and
+// e.Stamped), "platform", "run", "dirs", "files" and "also" (when e asks for them), "ca-bundle", "zoneinfo" (when e.Zoneinfo), "labels" and
 // "size" (when e.MaxBytes > 0). Broken promises are Findings in the Result; the error is for an Expect that
 // cannot be checked or an image that cannot be read. It reads every layer up to
 // three times (the filesystem, the binary, the size): give it an image whose layers
@@ -168,7 +181,7 @@ func Production(ref string, img v1.Image, e Expect) (Result, error) {
 
 // Debug checks img, the debug variant, verified as ref, against e and the SHA-256
 // of the production image's binary (Result.BinarySHA256 of Production): "shell"
-// (present), "user", "entrypoint", "identical-binary", "platform", and "dirs",
+// (present), "user", "entrypoint", "identical-binary", "platform", and "run", "dirs",
 // "files" and "also" as for Production. Labels,
 // zoneinfo, CA bundle and size are not checked. Errors and reads are as for
 // Production.
@@ -412,6 +425,7 @@ func layerSize(l v1.Layer) (n int64, err error) {
 // user, Files with their bytes, the Also binaries static, of the right architecture
 // and stamped. It reads the Also binaries from img.
 func (s *state) checkRuntime(img v1.Image) error {
+	s.checkRun()
 	user := s.e.User
 	if user == "" {
 		user = s.cf.Config.User
@@ -469,6 +483,37 @@ func (s *state) checkRuntime(img v1.Image) error {
 			"build each Image.Also binary with CGO_ENABLED=0 for the image's platform and give its main package the variable Image.VersionVar names")
 	}
 	return nil
+}
+
+// checkRun compares the image config with e.Run.
+func (s *state) checkRun() {
+	c, r := s.cf.Config, s.e.Run
+	var problems []string
+	if len(r.Cmd) > 0 && !slices.Equal(c.Cmd, r.Cmd) {
+		problems = append(problems, fmt.Sprintf("CMD is %q, want %q", c.Cmd, r.Cmd))
+	}
+	for _, kv := range r.Env {
+		if !slices.Contains(c.Env, kv) {
+			problems = append(problems, fmt.Sprintf("Env has no %s", kv))
+		}
+	}
+	if r.WorkDir != "" && c.WorkingDir != r.WorkDir {
+		problems = append(problems, fmt.Sprintf("the working directory is %q, want %q", c.WorkingDir, r.WorkDir))
+	}
+	for _, v := range r.Volumes {
+		if _, ok := c.Volumes[v]; !ok {
+			problems = append(problems, fmt.Sprintf("%s is not a volume", v))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.Labels)) {
+		if c.Labels[k] != r.Labels[k] {
+			problems = append(problems, fmt.Sprintf("label %s is %q, want %q", k, c.Labels[k], r.Labels[k]))
+		}
+	}
+	if len(problems) > 0 {
+		s.add("run", strings.Join(problems, ", and "),
+			"render the Image's Args, Env, WorkDir, Volumes and Labels into CMD, ENV, WORKDIR, VOLUME and LABEL (mageship's Dockerfile.tmpl does; a template of your own must too)")
+	}
 }
 
 // writable reports whether user (uid[:gid], numeric) may create files in directory e.

@@ -181,6 +181,10 @@ func TestProduction(t *testing.T) {
 			e.Dirs, e.Files, e.Also = []string{"/tsdb"}, map[string]string{"/etc/tsdb/tsdb.yml": sha([]byte("storage: /tsdb\n"))}, []string{"hello-cli"}
 			e.Stamped = "hello"
 		}},
+		{name: "template without the run fields", want: "run", contains: []string{`CMD is [], want ["--storage.path=/tsdb"]`, "Env has no TSDB_MODE=server", `the working directory is "", want "/tsdb"`, "/tsdb is not a volume", `label com.example.team is "", want "storage"`, "a template of your own must too"},
+			mod: func(s *spec, e *Expect, _ []byte) {
+				e.Run = Run{Cmd: []string{"--storage.path=/tsdb"}, Env: []string{"TSDB_MODE=server"}, WorkDir: "/tsdb", Volumes: []string{"/tsdb"}, Labels: map[string]string{"com.example.team": "storage"}}
+			}},
 		{name: "data dir owned by root", want: "dirs", contains: []string{"/tsdb (owner 0:0, mode 0755) is not writable by user 65534:65534", "--chown"},
 			mod: func(s *spec, e *Expect, _ []byte) {
 				s.layers = append(s.layers, []file{dir("tsdb/")})
