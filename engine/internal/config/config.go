@@ -168,10 +168,12 @@ type Resolved struct {
 // ResolvedImage is an Image with its defaults applied.
 type ResolvedImage struct {
 	Image
-	RuntimeImage string  // the base image reference (Runtime resolved)
-	NameSet      bool    // Name came from code or MAGESHIP_IMAGE, not from the binary's name
-	Copies       []Copy  // Files, checked, with their host paths (see runtime.go)
-	Extras       []Extra // Also, checked, with their binaries' names
+	RuntimeImage string // the base image reference (Runtime resolved)
+	NameSet      bool   // Name came from code or MAGESHIP_IMAGE, not from the binary's name
+
+	// The runtime fields, checked (runtime.go).
+	Copies []Copy  // Files, with their host paths
+	Extras []Extra // Also, with their binaries' names
 }
 
 // Resolve applies env over c over what p implies, and validates everything.
