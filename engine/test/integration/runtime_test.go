@@ -41,7 +41,7 @@ func TestRuntimeService(t *testing.T) {
 func testRuntimeService(t *testing.T, build string) {
 	vars := rigtest.Env(t)
 	ctx := t.Context()
-	dir := rigtest.Layout(t, "tsdb")
+	dir := tsdbLayout(t)
 	rigtest.Git(t, dir, "tag", "v2.3.4")
 	repo := fmt.Sprintf("%s/i21-tsdb-%s-%d", vars["MAGESHIP_RIG_REGISTRY"], build, time.Now().UnixNano())
 	env := []string{"MAGESHIP_BUILD=" + build, "MAGESHIP_IMAGE=" + repo}
@@ -93,6 +93,20 @@ func testRuntimeService(t *testing.T, build string) {
 	}
 }
 
+// tsdbLayout is the fixture as a fresh repository, with the symlink
+// web/latest.html -> index.html committed (rigtest.Layout copies regular files only):
+// Files keeps a symlink inside a directory as a symlink, on both paths.
+func tsdbLayout(t *testing.T) string {
+	t.Helper()
+	dir := rigtest.Layout(t, "tsdb")
+	if err := os.Symlink("index.html", filepath.Join(dir, "web", "latest.html")); err != nil {
+		t.Fatal(err)
+	}
+	rigtest.Git(t, dir, "add", "-A")
+	rigtest.Git(t, dir, "commit", "-q", "-m", "a symlink in web/")
+	return dir
+}
+
 // checkService asserts what the runtime fields put into image.
 func checkService(t *testing.T, image v1.Image, what string, conf []byte) {
 	t.Helper()
@@ -134,6 +148,9 @@ func checkService(t *testing.T, image v1.Image, what string, conf []byte) {
 			t.Errorf("%s: %s is %+v, want root's and not writable by others", what, d, e)
 		}
 	}
+	if l := entries["/usr/share/tsdb/web/latest.html"]; l.Type != tar.TypeSymlink || l.Linkname != "index.html" || entries["/usr/share/tsdb/web/index.html"].Type != tar.TypeReg {
+		t.Errorf("%s: /usr/share/tsdb/web holds %+v, want index.html and the symlink latest.html to it", what, l)
+	}
 	if cli := entries["/usr/local/bin/tsdbctl"]; cli.Type != tar.TypeReg || cli.Mode&0o111 == 0 {
 		t.Errorf("%s: /usr/local/bin/tsdbctl is %+v, want an executable file", what, cli)
 	}
@@ -172,7 +189,7 @@ func jsonString(args []string) string {
 // command, environment, working directory and volumes.
 func TestRuntimeEject(t *testing.T) {
 	vars := rigtest.Env(t)
-	dir := rigtest.Layout(t, "tsdb")
+	dir := tsdbLayout(t)
 	rigtest.Git(t, dir, "tag", "v2.3.4")
 	out := rigtest.Mage(t, dir, vars, nil, "dockerfile")
 	i := strings.Index(out, "build it with: ")
@@ -246,7 +263,7 @@ func describe(t *testing.T, ref string) string {
 // instead of the container's 41 lines or a port error.
 func TestRuntimeUsageExit(t *testing.T) {
 	vars := rigtest.Env(t)
-	dir := rigtest.Layout(t, "tsdb")
+	dir := tsdbLayout(t)
 	repo := fmt.Sprintf("i21-tsdb-noargs-%d", time.Now().UnixNano())
 	env := []string{"I21_NO_ARGS=1", "MAGESHIP_IMAGE=" + repo}
 	rigtest.Mage(t, dir, vars, env, "image")

@@ -23,7 +23,7 @@ func init() {
 		Name:    "i21-tsdb",
 		Main:    "./cmd/tsdb",
 		Also:    []string{"./cmd/tsdbctl"},
-		Files:   []config.File{{From: "etc/tsdb.yml", To: "/etc/tsdb/tsdb.yml"}},
+		Files:   []config.File{{From: "etc/tsdb.yml", To: "/etc/tsdb/tsdb.yml"}, {From: "web", To: "/usr/share/tsdb/web"}},
 		Args:    []string{"--config.file=/etc/tsdb/tsdb.yml", "--storage.path=/tsdb"},
 		Env:     []string{"TSDB_MODE=server"},
 		WorkDir: "/tsdb", Volumes: []string{"/tsdb"},
