@@ -178,6 +178,10 @@ type ResolvedImage struct {
 	// Stamp is Release or Image.Ldflags rendered for this version, which the build
 	// steps fill in (ship.stamp) before go build runs.
 	Stamp gobuild.Stamp
+
+	// The runtime fields, checked (runtime.go).
+	Copies []Copy  // Files, with their host paths
+	Extras []Extra // Also, with their binaries' names
 }
 
 // Resolve applies env over c over what p implies, and validates everything.
@@ -264,20 +268,21 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 		}
 	}
 	seen := map[string]int{}
+	mains := mainsLeft(p, images) // a main that an image ships through Also is not a default
 	for i, img := range images {
 		ri := ResolvedImage{Image: img}
 		if ri.Main == "" {
 			switch {
-			case len(p.Mains) == 0:
+			case len(mains) == 0:
 				return Resolved{}, fmt.Errorf("no main package in %s: put one under cmd/<name>/ or at the module root, or set Image.Main in your magefile", p.Dir)
-			case len(p.Mains) > 1:
+			case len(mains) > 1:
 				var names []string
-				for _, m := range p.Mains {
+				for _, m := range mains {
 					names = append(names, m.Package)
 				}
 				return Resolved{}, fmt.Errorf("several main packages (%s) and image %d names none: set Image.Main, e.g. %s", strings.Join(names, ", "), i+1, names[0])
 			}
-			ri.Main = p.Mains[0].Package
+			ri.Main = mains[0].Package
 		}
 		if !strings.HasPrefix(ri.Main, ".") {
 			ri.Main = "./" + ri.Main
@@ -343,6 +348,9 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 			rt = distroless
 		}
 		ri.RuntimeImage = rt
+		if err := resolveRuntime(p, &ri); err != nil {
+			return Resolved{}, err
+		}
 		r.Images = append(r.Images, ri)
 	}
 	if r.Images, err = only(r.Images, getenv(EnvOnly)); err != nil {

@@ -126,17 +126,49 @@ type Container struct {
 	Addr string // host:port on 127.0.0.1 that reaches the container's port
 }
 
-// Start runs ref for platform p with port published on a free loopback port.
-// The caller must Remove it.
-func (e *Engine) Start(ctx context.Context, ref string, p platform.Platform, port int) (Container, error) {
-	cport, err := network.ParsePort(strconv.Itoa(port) + "/tcp")
+// Run is how Start runs a container.
+type Run struct {
+	// Port is the container's TCP port to publish on a free loopback port.
+	Port int
+	// Tmpfs are paths in the container that get an empty tmpfs each (the image's
+	// volumes), owned by UID and GID: the engine gives a tmpfs over a directory of the
+	// image root's 0755 whatever its mode option says.
+	Tmpfs    []string
+	UID, GID int
+}
+
+// createOptions computes the container Start creates.
+func createOptions(ref string, p platform.Platform, run Run) (client.ContainerCreateOptions, network.Port, error) {
+	cport, err := network.ParsePort(strconv.Itoa(run.Port) + "/tcp")
 	if err != nil {
-		return Container{}, fmt.Errorf("running a container of %s for %s: %w", ref, p, err)
+		return client.ContainerCreateOptions{}, cport, fmt.Errorf("running a container of %s for %s: %w", ref, p, err)
 	}
-	opts := client.ContainerCreateOptions{
+	host := &container.HostConfig{PortBindings: network.PortMap{cport: {{HostIP: netip.AddrFrom4([4]byte{127, 0, 0, 1})}}}}
+	if len(run.Tmpfs) > 0 {
+		host.Tmpfs = map[string]string{}
+		for _, t := range run.Tmpfs {
+			host.Tmpfs[t] = fmt.Sprintf("uid=%d,gid=%d", run.UID, run.GID)
+		}
+	}
+	return client.ContainerCreateOptions{
 		Config:     &container.Config{Image: ref, ExposedPorts: network.PortSet{cport: {}}},
-		HostConfig: &container.HostConfig{PortBindings: network.PortMap{cport: {{HostIP: netip.AddrFrom4([4]byte{127, 0, 0, 1})}}}},
+		HostConfig: host,
 		Platform:   &ocispec.Platform{OS: p.OS, Architecture: p.Arch, Variant: p.Variant},
+	}, cport, nil
+}
+
+// ErrNoPort is what Start's error wraps when the container started but has no
+// published port: most often because it has exited already, which its state says.
+var ErrNoPort = errors.New("it has no published port (has it exited?)")
+
+// Start runs ref for platform p as run says, with its Args and Env as the image
+// sets them. The caller must Remove it. When the container exits before its port is
+// published, the error comes with the Container, so that the caller can read its
+// state and logs.
+func (e *Engine) Start(ctx context.Context, ref string, p platform.Platform, run Run) (Container, error) {
+	opts, cport, err := createOptions(ref, p, run)
+	if err != nil {
+		return Container{}, err
 	}
 	created, err := e.c.ContainerCreate(ctx, opts)
 	if err != nil && (cerrdefs.IsNotFound(err) || strings.Contains(err.Error(), "does not match the specified platform")) {
@@ -159,7 +191,7 @@ func (e *Engine) Start(ctx context.Context, ref string, p platform.Platform, por
 	}
 	info := res.Container
 	if info.NetworkSettings == nil || len(info.NetworkSettings.Ports[cport]) == 0 {
-		return c, fmt.Errorf("container %s of %s publishes no port for %s", short(c.ID), ref, cport)
+		return c, fmt.Errorf("container %s of %s publishes no port for %s: %w", short(c.ID), ref, cport, ErrNoPort)
 	}
 	b := info.NetworkSettings.Ports[cport][0]
 	c.Addr = net.JoinHostPort("127.0.0.1", b.HostPort)

@@ -2,10 +2,13 @@ package dockerfile
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -29,6 +32,60 @@ type Data struct {
 	DebugUser    string   // debug USER
 	WorkDir      string   // the module's directory in the build stage; see Layout
 	Replaces     []Replace
+
+	// What the image needs to run a real service (config.Image's runtime fields).
+	Also         []Binary // more binaries built like Binary into /usr/local/bin/ (Image.Also)
+	Args         []string // CMD, after the entrypoint (Image.Args)
+	Env          []string // KEY=value, set in the image config (Image.Env)
+	Labels       map[string]string
+	ImageWorkDir string     // WORKDIR of the images (Image.WorkDir); "" for none
+	Volumes      []string   // VOLUMEs (Image.Volumes)
+	Files        []FileCopy // Image.Files: copied into the build stage, then into the images, owned by root
+	OwnedDirs    []string   // WorkDir and the volumes, created for and owned by Owner
+	ParentDirs   []string   // the directories above OwnedDirs, which stay root's
+	Owner        string     // numeric uid:gid owning OwnedDirs (the image's user)
+}
+
+// Binary is one more main package built into the image.
+type Binary struct {
+	Main   string // package, relative to the module root, e.g. ./cmd/cli
+	Binary string // file name in /usr/local/bin/
+}
+
+// FileCopy is one Image.Files entry: From in the build context, To in the image.
+type FileCopy struct {
+	From string // slash-separated, relative to the module root
+	To   string // absolute
+}
+
+// Runtime fills the runtime fields of d from img (resolved) and its Contents:
+// one computation for the host path, the container path and the ejected Dockerfile.
+func (d *Data) Runtime(img config.ResolvedImage, contents []config.Entry) {
+	for _, x := range img.Extras {
+		d.Also = append(d.Also, Binary{Main: x.Main, Binary: x.Binary})
+	}
+	d.Args, d.Env, d.Labels = img.Args, img.Env, img.Labels
+	d.ImageWorkDir, d.Volumes = img.WorkDir, img.Volumes
+	for _, c := range img.Copies {
+		d.Files = append(d.Files, FileCopy{From: c.From, To: c.To})
+	}
+	owned := map[string]bool{}
+	for _, e := range contents {
+		if e.Kind == config.KindOwned {
+			d.OwnedDirs = append(d.OwnedDirs, e.Path)
+			owned[e.Path] = true
+			d.Owner = fmt.Sprintf("%d:%d", e.UID, e.GID)
+		}
+	}
+	seen := map[string]bool{}
+	for _, o := range d.OwnedDirs {
+		for a := path.Dir(o); a != "/"; a = path.Dir(a) {
+			if !owned[a] && !seen[a] {
+				seen[a] = true
+				d.ParentDirs = append(d.ParentDirs, a)
+			}
+		}
+	}
 }
 
 // Replace is a module that go.mod replaces with a directory outside the build
@@ -84,7 +141,28 @@ var (
 	userRE   = regexp.MustCompile(`^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$`)
 	dirRE    = regexp.MustCompile(`^/[A-Za-z0-9._/@+-]*$`)
 	ctxRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
+	ownerRE  = regexp.MustCompile(`^[0-9]+:[0-9]+$`)
+	labelRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]*$`)
+	envRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
 )
+
+// quoted writes v as a double-quoted Dockerfile word that ENV and LABEL take
+// literally: backslash, quote and $ escaped.
+func quoted(v string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, `$`, `\$`).Replace(v) + `"`
+}
+
+// exec writes args as a Dockerfile JSON array (exec form), "" for none.
+func exec(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(args)
+	return strings.TrimSpace(b.String())
+}
 
 // Validate checks every field the template interpolates, so that nothing a user
 // configures can inject Dockerfile syntax.
@@ -126,6 +204,41 @@ func (d Data) Validate() error {
 			return fmt.Errorf("invalid replaced module directory %q (context %q): use an absolute path of letters, digits and . _ - / @ +", r.Dir, r.Context)
 		}
 	}
+	for _, b := range d.Also {
+		if !binaryRE.MatchString(b.Binary) || !mainRE.MatchString(b.Main) {
+			return fmt.Errorf("invalid Also binary %q (package %q): use letters, digits, '.', '_' and '-'", b.Binary, b.Main)
+		}
+	}
+	dirs := append(append(append(slices.Clone(d.Volumes), d.OwnedDirs...), d.ParentDirs...), d.ImageWorkDir)
+	for _, f := range d.Files {
+		if !mainRE.MatchString(f.From) {
+			return fmt.Errorf("invalid file to copy %q: use letters, digits and . _ - / @ +", f.From)
+		}
+		dirs = append(dirs, f.To)
+	}
+	for _, p := range dirs {
+		if p != "" && !dirRE.MatchString(p) {
+			return fmt.Errorf("invalid path in the image %q: give an absolute path of letters, digits and . _ - / @ +", p)
+		}
+	}
+	if len(d.OwnedDirs) > 0 && !ownerRE.MatchString(d.Owner) {
+		return fmt.Errorf("invalid owner %q of WorkDir and Volumes: give a numeric uid:gid such as 65534:65534", d.Owner)
+	}
+	for _, kv := range d.Env {
+		if !envRE.MatchString(kv) {
+			return fmt.Errorf("invalid Env entry %q: write it as KEY=value", kv)
+		}
+	}
+	for _, kv := range append(slices.Clone(d.Env), d.Args...) {
+		if strings.ContainsAny(kv, "\r\n") {
+			return fmt.Errorf("invalid Env or Args entry %q: give it on one line", kv)
+		}
+	}
+	for k, v := range d.Labels {
+		if !labelRE.MatchString(k) || strings.ContainsAny(v, "\r\n") {
+			return fmt.Errorf("invalid label %q=%q: keys are letters, digits and . _ - /, values one line", k, v)
+		}
+	}
 	for name, u := range map[string]string{"user": d.User, "debug user": d.DebugUser} {
 		if !userRE.MatchString(u) {
 			return fmt.Errorf("invalid %s %q: give uid:gid such as 65534:65534", name, u)
@@ -165,6 +278,14 @@ func Render(t *template.Template, d Data) (string, error) {
 // fields is the map the template sees: a map, so that missingkey=error catches a
 // template naming a field that does not exist.
 func (d Data) fields() map[string]any {
+	var env, labels []string
+	for _, kv := range d.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		env = append(env, k+"="+quoted(v))
+	}
+	for _, k := range slices.Sorted(maps.Keys(d.Labels)) {
+		labels = append(labels, k+"="+quoted(d.Labels[k]))
+	}
 	return map[string]any{
 		"Prebuilt":     d.Prebuilt,
 		"BuilderImage": d.BuilderImage,
@@ -182,5 +303,15 @@ func (d Data) fields() map[string]any {
 		"DebugUser":    d.DebugUser,
 		"WorkDir":      d.WorkDir,
 		"Replaces":     d.Replaces,
+		"Also":         d.Also,
+		"Cmd":          exec(d.Args),
+		"Env":          env,
+		"Labels":       labels,
+		"ImageWorkDir": d.ImageWorkDir,
+		"Volumes":      exec(d.Volumes),
+		"Files":        d.Files,
+		"OwnedDirs":    d.OwnedDirs,
+		"ParentDirs":   d.ParentDirs,
+		"Owner":        d.Owner,
 	}
 }

@@ -44,7 +44,27 @@ func configurations() map[string]Data {
 	replaced.Replaces = []Replace{{Context: "gomod-replace-1", Dir: "/src"}}
 	prebuilt := base()
 	prebuilt.Prebuilt = true
-	return map[string]Data{"scratch": base(), "distroless": distroless, "vendor": vendor, "bare": bare, "tagged": tagged, "replaced": replaced, "prebuilt": prebuilt}
+	svc := service()
+	svcPrebuilt := service()
+	svcPrebuilt.Prebuilt = true
+	return map[string]Data{"scratch": base(), "distroless": distroless, "vendor": vendor, "bare": bare, "tagged": tagged, "replaced": replaced, "prebuilt": prebuilt,
+		"service": svc, "service-prebuilt": svcPrebuilt}
+}
+
+// service is a service like the one issue #21 describes: a CLI beside the server,
+// a config file, a data directory as volume and working directory, flags, a label,
+// and an environment whose values need quoting.
+func service() Data {
+	d := base()
+	d.Binary, d.Main, d.Ports = "tsdb", "./cmd/tsdb", []int{8080, 9090}
+	d.Also = []Binary{{Main: "./cmd/tsdbctl", Binary: "tsdbctl"}}
+	d.Args = []string{"--config.file=/etc/tsdb/tsdb.yml", "--storage.path=/tsdb", `--name=a "b" $c`}
+	d.Env = []string{"TSDB_MODE=server", `TSDB_MOTD=say "hi" \ $HOME`}
+	d.Labels = map[string]string{"com.example.team": "storage"}
+	d.ImageWorkDir, d.Volumes = "/tsdb", []string{"/tsdb", "/var/lib/tsdb"}
+	d.Files = []FileCopy{{From: "etc/tsdb.yml", To: "/etc/tsdb/tsdb.yml"}}
+	d.OwnedDirs, d.ParentDirs, d.Owner = []string{"/tsdb", "/var/lib/tsdb"}, []string{"/var/lib", "/var"}, "65534:65534"
+	return d
 }
 
 func TestRenderGolden(t *testing.T) {
@@ -168,6 +188,12 @@ func TestValidate(t *testing.T) {
 		{"port zero", func(d *Data) { d.Ports = []int{0} }, "invalid port 0"},
 		{"newline in image", func(d *Data) { d.DebugImage = "alpine\nRUN x" }, "invalid debug image"},
 		{"user injection", func(d *Data) { d.User = "0\nRUN x" }, "invalid user"},
+		{"env without =", func(d *Data) { d.Env = []string{"A"} }, "invalid Env entry"},
+		{"arg with newline", func(d *Data) { d.Args = []string{"a\nRUN x"} }, "invalid Env or Args entry"},
+		{"volume injection", func(d *Data) { d.Volumes = []string{"/x\nRUN y"} }, "invalid path in the image"},
+		{"file from injection", func(d *Data) { d.Files = []FileCopy{{From: "a b", To: "/a"}} }, "invalid file to copy"},
+		{"owner by name", func(d *Data) { d.OwnedDirs, d.Owner = []string{"/d"}, "nobody" }, "invalid owner"},
+		{"label injection", func(d *Data) { d.Labels = map[string]string{"a": "b\nRUN x"} }, "invalid label"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := base()

@@ -2,23 +2,28 @@ package ship
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
-	"strconv"
+	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/mageship/mageship/engine/internal/buildcontext"
 	"github.com/mageship/mageship/engine/internal/bytesize"
 	"github.com/mageship/mageship/engine/internal/config"
 	"github.com/mageship/mageship/engine/internal/daemon"
 	"github.com/mageship/mageship/engine/internal/doctor"
 	"github.com/mageship/mageship/engine/internal/imagefs"
+	"github.com/mageship/mageship/engine/internal/owned"
 	"github.com/mageship/mageship/engine/internal/platform"
 	"github.com/mageship/mageship/engine/internal/verify"
 	"github.com/mageship/mageship/engine/internal/version"
@@ -54,6 +59,9 @@ func verifyLocal(ctx context.Context, r config.Resolved, img config.ResolvedImag
 
 func verifyImage(r config.Resolved, img config.ResolvedImage, v Variant, ref string, image v1.Image, p platform.Platform, info version.Info, prodSHA string, out io.Writer) (string, error) {
 	e := expect(r, img, p, info.Version, info.Revision)
+	if err := expectRuntime(img, &e); err != nil {
+		return "", fmt.Errorf("verifying %s: %w", ref, err)
+	}
 	var res verify.Result
 	var err error
 	if v == Production {
@@ -69,6 +77,59 @@ func verifyImage(r config.Resolved, img config.ResolvedImage, v Variant, ref str
 	}
 	fmt.Fprintf(out, "verified %s (%s, %s): %s uncompressed, static %s binary, user %s\n", ref, v, p, bytesize.Format(res.Bytes), p.Arch, img.User)
 	return res.BinarySHA256, nil
+}
+
+// expectRuntime adds to e what img's runtime fields promise: the image config's CMD,
+// Env, WorkingDir, Volumes and Labels; WorkDir and the volumes writable by the user, the files of Files with the repository's bytes, the Also
+// binaries.
+func expectRuntime(img config.ResolvedImage, e *verify.Expect) error {
+	e.Run = verify.Run{Cmd: img.Args, Env: img.Env, WorkDir: img.WorkDir, Volumes: img.Volumes, Labels: img.Labels}
+	e.Dirs = img.OwnedDirs()
+	for _, x := range img.Extras {
+		e.Also = append(e.Also, x.Binary)
+	}
+	entries, err := config.Contents(img)
+	if err != nil {
+		return err
+	}
+	for _, en := range entries {
+		if en.Kind != config.KindFile {
+			continue
+		}
+		b, err := os.ReadFile(en.Src)
+		if err != nil {
+			return err
+		}
+		if e.Files == nil {
+			e.Files = map[string]string{}
+		}
+		sum := sha256.Sum256(b)
+		e.Files[en.Path] = hex.EncodeToString(sum[:])
+	}
+	return nil
+}
+
+// checkFilesSent fails when the .dockerignore patterns leave out of the build context
+// a file that img's Files copies from it (the container build path).
+func checkFilesSent(dir string, patterns []string, source string, img config.ResolvedImage) error {
+	entries, err := config.Contents(img)
+	if err != nil {
+		return err
+	}
+	var rels []string
+	for _, e := range entries {
+		if e.Kind == config.KindFile {
+			rel, err := filepath.Rel(dir, e.Src)
+			if err != nil {
+				return err
+			}
+			rels = append(rels, filepath.ToSlash(rel))
+		}
+	}
+	if err := buildcontext.CheckFiles(patterns, source, rels); err != nil {
+		return fmt.Errorf("image %s: build context: %w", img.Name, err)
+	}
+	return nil
 }
 
 // Verify checks the production and debug images of the current version in the local
@@ -102,8 +163,12 @@ func Verify(ctx context.Context, o Options) error {
 
 // Smoke runs each image and waits for its health endpoint: the released platforms of
 // this version when <dist>/release.json has them (foreign ones under emulation), else
-// the locally built production image. It prints the container's logs on failure and
-// always removes the containers it started.
+// the locally built production image. Each runs with the image's Args and Env, an
+// empty tmpfs at each of Image.Volumes, and is probed on Image.HealthPort (default the
+// first of Ports). A failure is decided from the container's state (its exit code
+// first) and shows the last 20 lines of its output; all of it goes to
+// <dist>/image-test/<binary>-<os>_<arch>.log. It always removes the containers it
+// started.
 func Smoke(ctx context.Context, o Options) error {
 	o = o.withDefaults()
 	r, info, err := loadLocal(ctx, o)
@@ -131,7 +196,8 @@ func Smoke(ctx context.Context, o Options) error {
 			fmt.Fprintf(o.Stdout, "skipped %s: Image.Health is -\n", img.Name)
 			continue
 		}
-		if len(img.Ports) == 0 {
+		port := img.ProbePort()
+		if port == 0 {
 			errs = append(errs, fmt.Errorf("image %s exposes no port to probe: set Image.Ports, or Image.Health to - to skip its smoke test", img.Name))
 			continue
 		}
@@ -160,7 +226,12 @@ func Smoke(ctx context.Context, o Options) error {
 			}
 		}
 		for _, t := range targets {
-			if err := probe(ctx, eng, t.ref, t.p, img.Ports[0], img.Health, img.HealthTimeout, o.Stdout); err != nil {
+			run := daemon.Run{Port: port, Tmpfs: img.Volumes}
+			if len(img.Volumes) > 0 {
+				run.UID, run.GID, _ = config.Owner(img.User) // checked by Resolve
+			}
+			logs := smokeLog{r: r, rel: path.Join("image-test", img.Binary+"-"+t.p.Dir()+".log")}
+			if err := probe(ctx, eng, t.ref, t.p, run, img.Health, img.HealthTimeout, logs, o.Stdout); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -168,21 +239,47 @@ func Smoke(ctx context.Context, o Options) error {
 	return errors.Join(errs...)
 }
 
-// probe runs ref for p and waits up to timeout for GET path to answer 200.
-func probe(ctx context.Context, eng *daemon.Engine, ref string, p platform.Platform, port int, path string, timeout time.Duration, out io.Writer) error {
-	c, err := eng.Start(ctx, ref, p, port)
+// smokeLog is where a failed smoke test keeps all of a container's output:
+// <dist>/image-test/<binary>-<os>_<arch>.log.
+type smokeLog struct {
+	r   config.Resolved
+	rel string
+}
+
+// save writes logs there and returns how messages name the file; "" when it could
+// not be written (the error then says so).
+func (l smokeLog) save(logs string) string {
+	d, err := openDist(l.r)
+	if err != nil {
+		return ""
+	}
+	if _, err := d.Put(owned.File{Rel: l.rel, Data: []byte(logs)}); err != nil {
+		return ""
+	}
+	return d.Name(l.rel)
+}
+
+// tailLines is the number of lines of a container's output a failed smoke test shows.
+const tailLines = 20
+
+// probe runs ref for p and waits up to timeout for GET path on run.Port to answer
+// 200. It decides from the container's state: a container that exited is reported
+// with its exit code and its output, whatever else went wrong before.
+func probe(ctx context.Context, eng *daemon.Engine, ref string, p platform.Platform, run daemon.Run, path string, timeout time.Duration, logs smokeLog, out io.Writer) error {
+	c, startErr := eng.Start(ctx, ref, p, run)
 	if c.ID != "" {
 		defer eng.Remove(c.ID)
 	}
-	if err != nil {
-		return err
+	if startErr != nil && !errors.Is(startErr, daemon.ErrNoPort) {
+		return startErr
 	}
 	url := "http://" + c.Addr + path
 	deadline := time.Now().Add(timeout)
 	last := "no answer"
-	for time.Now().Before(deadline) {
-		if running, code, err := eng.Running(ctx, c.ID); err == nil && !running {
-			last = "the container exited with code " + strconv.Itoa(code)
+	exited, code := false, 0
+	for startErr == nil && time.Now().Before(deadline) {
+		if running, c, err := eng.Running(ctx, c.ID); err == nil && !running {
+			exited, code = true, c
 			break
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -190,7 +287,7 @@ func probe(ctx context.Context, eng *daemon.Engine, ref string, p platform.Platf
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				fmt.Fprintf(out, "smoke test passed: %s (%s) answered 200 on %s\n", ref, p, path)
+				fmt.Fprintf(out, "smoke test passed: %s (%s) answered 200 on %s, port %d\n", ref, p, path, run.Port)
 				return nil
 			}
 			last = "status " + resp.Status
@@ -203,8 +300,65 @@ func probe(ctx context.Context, eng *daemon.Engine, ref string, p platform.Platf
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
-	logs, _ := eng.Logs(context.WithoutCancel(ctx), c.ID)
-	return fmt.Errorf("smoke test of %s (%s) failed: GET %s on port %d: %s; container logs:\n%s", ref, p, path, port, last, logs)
+	bg := context.WithoutCancel(ctx)
+	if startErr != nil {
+		// Start fails on the port when the container is gone already: its state says why.
+		if running, c, err := eng.Running(bg, c.ID); err == nil && !running {
+			exited, code = true, c
+		}
+	}
+	text, _ := eng.Logs(bg, c.ID)
+	f := smokeFailure{ref: ref, p: p, port: run.Port, path: path, exited: exited, code: code, last: last, startErr: startErr, logs: text}
+	return errors.New(f.message(logs.save(text)))
+}
+
+// smokeFailure is what a failed smoke test learned, for its message.
+type smokeFailure struct {
+	ref      string
+	p        platform.Platform
+	port     int
+	path     string
+	exited   bool
+	code     int
+	last     string // the probe's last answer, when the container kept running
+	startErr error  // Start's error, when the container ran but had no port
+	logs     string
+}
+
+// message words the failure: an exit comes first (code 0 and output is one line, a
+// usage text most often), then the last lines of the output and where all of it is.
+func (f smokeFailure) message(file string) string {
+	head := fmt.Sprintf("smoke test of %s (%s) failed: ", f.ref, f.p)
+	lines := strings.Split(strings.TrimRight(f.logs, "\n"), "\n")
+	if strings.TrimSpace(f.logs) == "" {
+		lines = nil
+	}
+	all := ""
+	if file != "" {
+		all = "; all of its output is in " + file
+	}
+	switch {
+	case f.exited && f.code == 0 && len(lines) > 0:
+		return head + fmt.Sprintf("the container exited with code 0 without serving on port %d, after printing %d lines that start %q (a usage text? set Image.Args to the flags that start the service)%s", f.port, len(lines), strings.TrimSpace(lines[0]), all)
+	case f.exited && len(lines) == 0:
+		return head + fmt.Sprintf("the container exited with code %d and printed nothing: check Image.Args and Image.Env", f.code)
+	}
+	what := fmt.Sprintf("GET %s on port %d: %s", f.path, f.port, f.last)
+	switch {
+	case f.exited:
+		what = fmt.Sprintf("the container exited with code %d", f.code)
+	case f.startErr != nil:
+		what = f.startErr.Error()
+	}
+	if len(lines) == 0 {
+		return head + what + "; the container printed nothing"
+	}
+	shown := lines[max(0, len(lines)-tailLines):]
+	intro := "its output"
+	if len(shown) < len(lines) {
+		intro = fmt.Sprintf("the last %d of its %d lines", len(shown), len(lines))
+	}
+	return head + what + "; " + intro + all + ":\n" + strings.Join(shown, "\n")
 }
 
 // WriteDockerignore writes mageship's default .dockerignore unless the module has one.

@@ -232,6 +232,9 @@ func auditContext(r config.Resolved, stderr io.Writer) error {
 		return err
 	}
 	for _, img := range r.Images {
+		if err := checkFilesSent(r.Project.Dir, patterns, source, img); err != nil {
+			return err
+		}
 		in, err := r.Project.Inputs(img.Main, img.Tags)
 		if err != nil {
 			continue // a package go/build cannot read: go build says why

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -48,12 +49,18 @@ func hostBuilds(r config.Resolved, info version.Info, plats []platform.Platform,
 	var builds []gobuild.Build
 	for _, img := range r.Images {
 		for _, p := range plats {
-			builds = append(builds, gobuild.Build{
+			main := gobuild.Build{
 				Dir: r.Project.Dir, Main: img.Main, Platform: p,
 				Output:     filepath.Join(hostContext(dir, img), p.Dir(), "rootfs", "usr", "local", "bin", img.Binary),
 				VersionVar: img.VersionVar, Version: info.Version, Tags: img.Tags, Mod: gobuild.VendorMode(r.Project.Dir),
 				Stamp: img.Stamp,
-			})
+			}
+			builds = append(builds, main)
+			for _, x := range img.Extras { // Image.Also: the same flags and version, beside it
+				also := main
+				also.Main, also.Output = x.Main, filepath.Join(filepath.Dir(main.Output), x.Binary)
+				builds = append(builds, also)
+			}
 		}
 	}
 	return builds
@@ -121,11 +128,88 @@ func compile(ctx context.Context, r config.Resolved, info version.Info, plats []
 				return err
 			}
 		}
+		if err := hostRuntime(c, img); err != nil {
+			return err
+		}
 		if !when.IsZero() {
 			// COPY keeps the times of the files and folders it copies: the layers then
 			// depend only on the sources.
 			if err := touchAll(c, when); err != nil {
 				return err
+			}
+		}
+	}
+	return nil
+}
+
+// hostRuntime lays out in the build context c what img's runtime fields put into
+// its images (config.Contents), as the prebuilt Dockerfile copies them: files/
+// (Image.Files at their places, modes without write for group and others), owned/
+// (WorkDir and the volumes) and parents/ (the directories above those). COPY sets
+// root as the owner of all of it; the Dockerfile gives owned/ to the image's user.
+func hostRuntime(c string, img config.ResolvedImage) error {
+	entries, err := config.Contents(img)
+	if err != nil {
+		return err
+	}
+	owned := map[string]bool{}
+	for _, e := range entries {
+		if e.Kind == config.KindOwned {
+			owned[e.Path] = true
+		}
+	}
+	mkdir := func(p string) error {
+		// Each directory down to p, 0755 whatever the umask.
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			return err
+		}
+		for d := p; d != c; d = filepath.Dir(d) {
+			if err := os.Chmod(d, 0o755); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	at := func(tree, p string) string { return filepath.Join(c, tree, filepath.FromSlash(p)) }
+	for _, e := range entries {
+		switch e.Kind {
+		case config.KindFile:
+			b, err := os.ReadFile(e.Src)
+			if err != nil {
+				return err
+			}
+			f := at("files", e.Path)
+			if err := mkdir(filepath.Dir(f)); err != nil {
+				return err
+			}
+			if err := os.WriteFile(f, b, e.Mode); err != nil {
+				return err
+			}
+			if err := os.Chmod(f, e.Mode); err != nil {
+				return err
+			}
+		case config.KindDir:
+			if err := mkdir(at("files", e.Path)); err != nil {
+				return err
+			}
+		case config.KindSymlink:
+			l := at("files", e.Path)
+			if err := mkdir(filepath.Dir(l)); err != nil {
+				return err
+			}
+			if err := os.Symlink(filepath.FromSlash(e.Link), l); err != nil {
+				return err
+			}
+		case config.KindOwned:
+			if err := mkdir(at("owned", e.Path)); err != nil {
+				return err
+			}
+			for a := path.Dir(e.Path); a != "/"; a = path.Dir(a) {
+				if !owned[a] {
+					if err := mkdir(at("parents", a)); err != nil {
+						return err
+					}
+				}
 			}
 		}
 	}
@@ -143,6 +227,10 @@ func touchAll(dir string, t time.Time) error {
 			return err
 		}
 		when := t
+		if d.Type()&fs.ModeSymlink != 0 {
+			// The link's own time (Image.Files keeps symlinks); its target may not be here.
+			return linkTime(p, t)
+		}
 		if d.Type().IsRegular() {
 			b, err := os.ReadFile(p)
 			if err != nil {

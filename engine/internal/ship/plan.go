@@ -179,6 +179,11 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 		DebugUser:    img.User,
 		WorkDir:      work,
 	}
+	contents, err := config.Contents(img)
+	if err != nil {
+		return Spec{}, err
+	}
+	data.Runtime(img, contents)
 	contexts := map[string]string{}
 	if !r.Project.Vendor && !host {
 		for i, d := range dirs {

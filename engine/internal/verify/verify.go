@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -54,6 +56,28 @@ type Expect struct {
 	// MaxBytes is the size budget of the production image: the uncompressed size of
 	// its layers, summed (see Result.Bytes). 0 means no budget.
 	MaxBytes int64
+	// Dirs are directories that must exist and be writable by the image's user
+	// (Image.WorkDir and Image.Volumes).
+	Dirs []string
+	// Files are regular files that must be in the image with these bytes: path in the
+	// image -> hex SHA-256 (Image.Files).
+	Files map[string]string
+	// Also are more binaries in BinDir, each checked as the entrypoint is: static, of
+	// the platform's architecture, carrying Stamped (Image.Also).
+	Also []string
+	// Run is what the image config must say of how the image runs; its empty fields
+	// are not checked.
+	Run Run
+}
+
+// Run is the part of the image config that Image.Args, Env, WorkDir, Volumes and
+// Labels set.
+type Run struct {
+	Cmd     []string          // exactly this CMD
+	Env     []string          // each KEY=value among the config's Env
+	WorkDir string            // the WorkingDir
+	Volumes []string          // each among the config's Volumes
+	Labels  map[string]string // each among the config's Labels, with its value
 }
 
 // Finding is one broken promise.
@@ -95,7 +119,7 @@ func (r Result) Err() error {
 
 // Production checks img, the production variant, verified as ref, against e:
 // "shell", "package-manager", "user", "entrypoint", "static-binary", "version" (when
-// e.Stamped), "platform", "ca-bundle", "zoneinfo" (when e.Zoneinfo), "labels" and
+// e.Stamped), "platform", "run", "dirs", "files" and "also" (when e asks for them), "ca-bundle", "zoneinfo" (when e.Zoneinfo), "labels" and
 // "size" (when e.MaxBytes > 0). Broken promises are Findings in the Result; the error is for an Expect that
 // cannot be checked or an image that cannot be read. It reads every layer up to
 // three times (the filesystem, the binary, the size): give it an image whose layers
@@ -132,6 +156,9 @@ func Production(ref string, img v1.Image, e Expect) (Result, error) {
 		}
 	}
 	s.checkPlatform()
+	if err := s.checkRuntime(img); err != nil {
+		return Result{}, fmt.Errorf("verifying production image %s: %w", ref, err)
+	}
 	if f, ok := s.file(CABundle); !ok || f.Size == 0 {
 		s.add("ca-bundle", fmt.Sprintf("%s is %s", CABundle, missingOrEmpty(ok)),
 			"COPY /etc/ssl/certs/ca-certificates.crt from the build stage (where the ca-certificates package provides it) into the image")
@@ -154,7 +181,8 @@ func Production(ref string, img v1.Image, e Expect) (Result, error) {
 
 // Debug checks img, the debug variant, verified as ref, against e and the SHA-256
 // of the production image's binary (Result.BinarySHA256 of Production): "shell"
-// (present), "user", "entrypoint", "identical-binary" and "platform". Labels,
+// (present), "user", "entrypoint", "identical-binary", "platform", and "run", "dirs",
+// "files" and "also" as for Production. Labels,
 // zoneinfo, CA bundle and size are not checked. Errors and reads are as for
 // Production.
 func Debug(ref string, img v1.Image, e Expect, productionBinarySHA256 string) (Result, error) {
@@ -179,6 +207,9 @@ func Debug(ref string, img v1.Image, e Expect, productionBinarySHA256 string) (R
 			"build both variants from the same build stage")
 	}
 	s.checkPlatform()
+	if err := s.checkRuntime(img); err != nil {
+		return Result{}, fmt.Errorf("verifying debug image %s: %w", ref, err)
+	}
 	return s.res, nil
 }
 
@@ -388,4 +419,115 @@ func layerSize(l v1.Layer) (n int64, err error) {
 		}
 	}()
 	return io.Copy(io.Discard, rc)
+}
+
+// checkRuntime checks what the image's runtime fields promise: Dirs writable by the
+// user, Files with their bytes, the Also binaries static, of the right architecture
+// and stamped. It reads the Also binaries from img.
+func (s *state) checkRuntime(img v1.Image) error {
+	s.checkRun()
+	user := s.e.User
+	if user == "" {
+		user = s.cf.Config.User
+	}
+	var problems []string
+	for _, d := range s.e.Dirs {
+		e, ok := s.entries[d]
+		switch {
+		case !ok:
+			problems = append(problems, d+" is missing")
+		case e.Type != tar.TypeDir:
+			problems = append(problems, d+" is not a directory")
+		case !writable(e, user):
+			problems = append(problems, fmt.Sprintf("%s (owner %d:%d, mode %#o) is not writable by user %s", d, e.UID, e.GID, e.Mode&0o7777, user))
+		}
+	}
+	if len(problems) > 0 {
+		s.add("dirs", strings.Join(problems, ", and "),
+			"COPY --chown=<uid:gid of the user> the WorkDir and Volumes directories into the image (mageship's Dockerfile does)")
+	}
+	problems = nil
+	for _, p := range slices.Sorted(maps.Keys(s.e.Files)) {
+		f, ok := s.file(p)
+		switch {
+		case !ok:
+			problems = append(problems, p+" is not a file in the image")
+		case f.SHA256 != s.e.Files[p]:
+			problems = append(problems, fmt.Sprintf("%s has SHA-256 %s, the repository's file %s", p, f.SHA256, s.e.Files[p]))
+		}
+	}
+	if len(problems) > 0 {
+		s.add("files", strings.Join(problems, ", and "), "build again from the committed files (Image.Files)")
+	}
+	problems = nil
+	for _, b := range s.e.Also {
+		p := path.Join(BinDir, b)
+		f, ok := s.file(p)
+		if !ok {
+			problems = append(problems, p+" is not a file in the image")
+			continue
+		}
+		bin, err := imagefs.ReadFile(img, f.Path)
+		if err != nil {
+			return err
+		}
+		if err := binary.Check(bytes.NewReader(bin), s.e.Platform); err != nil {
+			problems = append(problems, strings.Replace(err.Error(), "binary ", p+" ", 1))
+		}
+		if s.e.Stamped != "" && !gobuild.Stamped(bin, s.e.Stamped) {
+			problems = append(problems, fmt.Sprintf("%s does not carry version %s", p, s.e.Stamped))
+		}
+	}
+	if len(problems) > 0 {
+		s.add("also", strings.Join(problems, ", and "),
+			"build each Image.Also binary with CGO_ENABLED=0 for the image's platform and give its main package the variable Image.VersionVar names")
+	}
+	return nil
+}
+
+// checkRun compares the image config with e.Run.
+func (s *state) checkRun() {
+	c, r := s.cf.Config, s.e.Run
+	var problems []string
+	if len(r.Cmd) > 0 && !slices.Equal(c.Cmd, r.Cmd) {
+		problems = append(problems, fmt.Sprintf("CMD is %q, want %q", c.Cmd, r.Cmd))
+	}
+	for _, kv := range r.Env {
+		if !slices.Contains(c.Env, kv) {
+			problems = append(problems, fmt.Sprintf("Env has no %s", kv))
+		}
+	}
+	if r.WorkDir != "" && c.WorkingDir != r.WorkDir {
+		problems = append(problems, fmt.Sprintf("the working directory is %q, want %q", c.WorkingDir, r.WorkDir))
+	}
+	for _, v := range r.Volumes {
+		if _, ok := c.Volumes[v]; !ok {
+			problems = append(problems, fmt.Sprintf("%s is not a volume", v))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.Labels)) {
+		if c.Labels[k] != r.Labels[k] {
+			problems = append(problems, fmt.Sprintf("label %s is %q, want %q", k, c.Labels[k], r.Labels[k]))
+		}
+	}
+	if len(problems) > 0 {
+		s.add("run", strings.Join(problems, ", and "),
+			"render the Image's Args, Env, WorkDir, Volumes and Labels into CMD, ENV, WORKDIR, VOLUME and LABEL (mageship's Dockerfile.tmpl does; a template of your own must too)")
+	}
+}
+
+// writable reports whether user (uid[:gid], numeric) may create files in directory e.
+func writable(e imagefs.Entry, user string) bool {
+	u, g, _ := strings.Cut(user, ":")
+	uid, uerr := strconv.Atoi(u)
+	gid, gerr := strconv.Atoi(g)
+	switch {
+	case uerr == nil && uid == 0:
+		return true
+	case uerr == nil && e.UID == uid:
+		return e.Mode&0o300 == 0o300
+	case gerr == nil && e.GID == gid:
+		return e.Mode&0o030 == 0o030
+	}
+	return e.Mode&0o003 == 0o003
 }

@@ -174,6 +174,42 @@ func TestProduction(t *testing.T) {
 				exe("usr/local/bin/hello-1.2.3", b), symlink("usr/local/bin/hello", "hello-1.2.3"),
 				reg("etc/ssl/cert.pem", "-----BEGIN CERTIFICATE-----\n"), symlink("etc/ssl/certs/ca-certificates.crt", "/etc/ssl/cert.pem"))
 		}},
+		{name: "service: owned data dir, config file, CLI", mod: func(s *spec, e *Expect, b []byte) {
+			s.layers = append(s.layers, []file{
+				{Name: "tsdb/", Type: tar.TypeDir, Mode: 0o755, UID: 65534, GID: 65534},
+				dir("etc/tsdb/"), reg("etc/tsdb/tsdb.yml", "storage: /tsdb\n"), exe("usr/local/bin/hello-cli", b)})
+			e.Dirs, e.Files, e.Also = []string{"/tsdb"}, map[string]string{"/etc/tsdb/tsdb.yml": sha([]byte("storage: /tsdb\n"))}, []string{"hello-cli"}
+			e.Stamped = "hello"
+		}},
+		{name: "template without the run fields", want: "run", contains: []string{`CMD is [], want ["--storage.path=/tsdb"]`, "Env has no TSDB_MODE=server", `the working directory is "", want "/tsdb"`, "/tsdb is not a volume", `label com.example.team is "", want "storage"`, "a template of your own must too"},
+			mod: func(s *spec, e *Expect, _ []byte) {
+				e.Run = Run{Cmd: []string{"--storage.path=/tsdb"}, Env: []string{"TSDB_MODE=server"}, WorkDir: "/tsdb", Volumes: []string{"/tsdb"}, Labels: map[string]string{"com.example.team": "storage"}}
+			}},
+		{name: "data dir owned by root", want: "dirs", contains: []string{"/tsdb (owner 0:0, mode 0755) is not writable by user 65534:65534", "--chown"},
+			mod: func(s *spec, e *Expect, _ []byte) {
+				s.layers = append(s.layers, []file{dir("tsdb/")})
+				e.Dirs = []string{"/tsdb"}
+			}},
+		{name: "data dir missing", want: "dirs", contains: []string{"/var/lib/tsdb is missing"},
+			mod: func(s *spec, e *Expect, _ []byte) { e.Dirs = []string{"/var/lib/tsdb"} }},
+		{name: "config file with other bytes", want: "files", contains: []string{"/etc/tsdb/tsdb.yml has SHA-256 " + sha([]byte("old\n")) + ", the repository's file " + sha([]byte("new\n"))},
+			mod: func(s *spec, e *Expect, _ []byte) {
+				s.layers = append(s.layers, []file{dir("etc/tsdb/"), reg("etc/tsdb/tsdb.yml", "old\n")})
+				e.Files = map[string]string{"/etc/tsdb/tsdb.yml": sha([]byte("new\n"))}
+			}},
+		{name: "config file missing", want: "files", contains: []string{"/etc/tsdb/tsdb.yml is not a file in the image"},
+			mod: func(s *spec, e *Expect, _ []byte) { e.Files = map[string]string{"/etc/tsdb/tsdb.yml": sha(nil)} }},
+		{name: "CLI for another architecture", want: "also", contains: []string{"/usr/local/bin/hello-cli", "arm64", "CGO_ENABLED=0"},
+			mod: func(s *spec, e *Expect, _ []byte) {
+				s.layers = append(s.layers, []file{exe("usr/local/bin/hello-cli", arm64Bin(t))})
+				e.Also = []string{"hello-cli"}
+			}},
+		{name: "CLI without the version", want: "also", contains: []string{"/usr/local/bin/hello-cli does not carry version hello"},
+			mod: func(s *spec, e *Expect, b []byte) {
+				cli := testfix.Program(t, "package main\n\nfunc main() {}\n", "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+				s.layers = append(s.layers, []file{exe("usr/local/bin/hello-cli", cli)})
+				e.Also, e.Stamped = []string{"hello-cli"}, "hello"
+			}},
 		{name: "no labels or budget asked for", mod: func(s *spec, e *Expect, _ []byte) {
 			s.labels = nil
 			e.Labels, e.Version, e.MaxBytes = nil, "", 0

@@ -174,7 +174,7 @@ func testHelloImage(t *testing.T, build string) {
 // runHealthz runs ref for p, returns its /healthz answer, and removes the container.
 func runHealthz(t *testing.T, eng *daemon.Engine, ref string, p platform.Platform, port int) string {
 	t.Helper()
-	c, err := eng.Start(t.Context(), ref, p, port)
+	c, err := eng.Start(t.Context(), ref, p, daemon.Run{Port: port})
 	if c.ID != "" {
 		defer eng.Remove(c.ID)
 	}
