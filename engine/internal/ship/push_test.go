@@ -108,3 +108,18 @@ func TestStepFailed(t *testing.T) {
 		t.Errorf("failed(other) = %q, want %q", got, want)
 	}
 }
+
+func TestRetriedString(t *testing.T) {
+	for _, tc := range []struct {
+		r    Retried
+		want string
+	}{
+		{Retried{Pushes: 1}, "1 push"},
+		{Retried{Pushes: 2, Requests: 1}, "2 pushes, 1 registry request"},
+		{Retried{Requests: 3}, "3 registry requests"},
+	} {
+		if got := tc.r.String(); got != tc.want {
+			t.Errorf("%+v.String() = %q, want %q", tc.r, got, tc.want)
+		}
+	}
+}

@@ -108,15 +108,16 @@ type Retried struct {
 	Requests int `json:"registry_requests"`
 }
 
-// String is the summary's line: "2 pushes, 1 registry request".
+// String is the summary's line: "2 pushes, 1 registry request", leaving out what is 0.
 func (r Retried) String() string {
-	plural := func(n int, one string) string {
-		if n == 1 {
-			return "1 " + one
-		}
-		return fmt.Sprintf("%d %ss", n, one)
+	var parts []string
+	if r.Pushes > 0 {
+		parts = append(parts, fmt.Sprintf("%d push%s", r.Pushes, map[bool]string{true: "", false: "es"}[r.Pushes == 1]))
 	}
-	return plural(r.Pushes, "push") + ", " + plural(r.Requests, "registry request")
+	if r.Requests > 0 {
+		parts = append(parts, fmt.Sprintf("%d registry request%s", r.Requests, map[bool]string{true: "", false: "s"}[r.Requests == 1]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 type releaseStep struct {
