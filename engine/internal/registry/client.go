@@ -174,8 +174,8 @@ func (c *Client) PushByDigest(ctx context.Context, repo string, t remote.Taggabl
 // explain makes a registry failure one line that says what was being done, what the
 // registry answered, and what to do: run docker login for a refusal, check the address
 // when it cannot be reached, try again later after a 5xx. It wraps err. A 5xx says how
-// many tries answered it when there were several (the call's requests, counted by the
-// transport under call's ctx).
+// many of the call's requests it answered so, when there were several (counted by
+// the transport under call's ctx: the tries of the requests the call made).
 func explain(ctx context.Context, what, host string, err error) error {
 	msg := oneLine(err)
 	var e string
@@ -193,11 +193,11 @@ func explain(ctx context.Context, what, host string, err error) error {
 	case errors.As(err, &nerr):
 		e = fmt.Sprintf("%s: cannot reach registry %s (%s): check the address, or start the registry", what, host, msg)
 	case errors.As(err, &terr) && terr.StatusCode >= 500:
-		tries := ""
+		times := ""
 		if n := failedTries(ctx); n > 1 {
-			tries = fmt.Sprintf(", %d tries in all", n)
+			times = fmt.Sprintf(" %d times", n)
 		}
-		e = fmt.Sprintf("%s: registry %s answered %d %s%s (%s): try again later, or check the registry", what, host, terr.StatusCode, http.StatusText(terr.StatusCode), tries, msg)
+		e = fmt.Sprintf("%s: registry %s answered %d %s%s (%s): try again later, or check the registry", what, host, terr.StatusCode, http.StatusText(terr.StatusCode), times, msg)
 	case IsNotFound(err):
 		e = fmt.Sprintf("%s: not found in %s (%s)", what, host, msg)
 	default:

@@ -70,7 +70,7 @@ func TestCheckPushRetries(t *testing.T) {
 		{name: "one 500, then through", n: 1, steps: 4, transient: 1},
 		{name: "a connection reset, then through", n: 1, steps: 4, err: syscall.ECONNRESET, transient: 1},
 		{name: "500 every time", n: -1, steps: 3, transient: 3,
-			wantErr: []string{"checking push access to " + repo, "answered 500 Internal Server Error, 3 tries in all", "try again later"}},
+			wantErr: []string{"checking push access to " + repo, "answered 500 Internal Server Error 3 times (", "try again later"}},
 		{name: "500 once, no retries asked for", n: -1, steps: 1, transient: 1,
 			wantErr: []string{"answered 500 Internal Server Error (", "try again later"}},
 	} {
@@ -83,7 +83,7 @@ func TestCheckPushRetries(t *testing.T) {
 			}
 			if tc.wantErr != nil {
 				testfix.OneLine(t, err, tc.wantErr...)
-				if strings.Contains(err.Error(), "tries in all") && tc.steps == 1 {
+				if strings.Contains(err.Error(), " times (") && tc.steps == 1 {
 					t.Errorf("a single try said it tried several times: %v", err)
 				}
 			}

@@ -49,7 +49,7 @@ func attachSBOM(ctx context.Context, reg *registry.Client, image v1.Image, img c
 	}
 	art, err := sbom.Attach(ctx, ref, doc, sbom.WithClient(reg))
 	if err != nil {
-		return "", "", fmt.Errorf("attaching the SBOM to %s: %w; or set %s=off", ref, err, config.EnvSBOM)
+		return "", "", fmt.Errorf("%w; or set %s=off", err, config.EnvSBOM)
 	}
 	return art, goVersion, nil
 }
