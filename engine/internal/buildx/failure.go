@@ -21,6 +21,9 @@ const (
 	// FailurePushDropped is the connection to the registry dropping while BuildKit
 	// pushed (reset, broken pipe, EOF).
 	FailurePushDropped
+	// FailurePushUnreachable is the registry not reachable at all while BuildKit
+	// pushed (connection refused, no such host).
+	FailurePushUnreachable
 	// FailureAuth is the registry refusing the credentials, or their absence.
 	FailureAuth
 	// FailureBlobRace is the registry mixing up two concurrent uploads of one blob
@@ -79,6 +82,8 @@ func (e *Error) Cause() string {
 		return fmt.Sprintf("%s answered %d %s to BuildKit's push: try again later, or check the registry", reg, e.Status, http.StatusText(e.Status))
 	case FailurePushDropped:
 		return "the connection to " + reg + " dropped during BuildKit's push: try again later, or check the network and the registry"
+	case FailurePushUnreachable:
+		return "cannot reach " + reg + " during BuildKit's push: check the address, and that the registry runs"
 	case FailureAuth:
 		login := "docker login"
 		if e.Registry != "" {
@@ -158,6 +163,8 @@ func classify(what, output string, err error) *Error {
 			strings.Contains(l, "broken pipe") || strings.HasSuffix(strings.TrimSpace(l), ": eof") ||
 			strings.Contains(l, "unexpected eof")):
 			e.Kind = FailurePushDropped
+		case strings.Contains(l, "failed to push") && (strings.Contains(l, "connection refused") || strings.Contains(l, "no such host")):
+			e.Kind = FailurePushUnreachable
 		case sourceRef.MatchString(line) && strings.HasSuffix(strings.TrimSpace(l), "not found"):
 			e.Kind, e.Ref = FailureNotFound, sourceRef.FindStringSubmatch(line)[1]
 		case strings.Contains(l, "error while dialing") || strings.Contains(l, "error reading from server: eof") ||

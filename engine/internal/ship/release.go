@@ -502,7 +502,7 @@ func (st *releaseStep) failed(err error, retries int) error {
 	}
 	doing := "building"
 	switch be.Kind {
-	case buildx.FailurePushStatus, buildx.FailurePushDropped, buildx.FailureAuth, buildx.FailureBlobRace:
+	case buildx.FailurePushStatus, buildx.FailurePushDropped, buildx.FailurePushUnreachable, buildx.FailureAuth, buildx.FailureBlobRace:
 		doing = "pushing"
 	}
 	tries := ""
