@@ -467,9 +467,9 @@ func checkSecretEnv(secrets []Secret, env []string) error {
 	return nil
 }
 
-// runError builds the error of a failed docker command: what was being done, the
-// exit error (wrapped), and the last stderr lines; or the cancellation, or a
-// problem the user can fix with a known command.
+// runError builds the error of a failed docker command: the cancellation, a
+// problem the user can fix with a known command, or an *Error that classifies the
+// failure (classify) and keeps the last stderr lines.
 func runError(ctx context.Context, what string, err error, stderr string) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("%s stopped: %w (%v)", what, ctxErr, err)
@@ -477,16 +477,10 @@ func runError(ctx context.Context, what string, err error, stderr string) error 
 	if errors.Is(err, exec.ErrNotFound) {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	if name, ok := missingBuilder(stderr); ok {
-		return fmt.Errorf("%s failed: %w", what, &BuilderNotFoundError{Name: name, Err: err})
-	}
 	if missingPlugin(stderr) {
 		return fmt.Errorf("%s failed: docker buildx plugin not found: install it (the docker-buildx-plugin package, or Docker Desktop) and check with docker buildx version: %w", what, err)
 	}
-	if stderr == "" {
-		return fmt.Errorf("%s failed: %w", what, err)
-	}
-	return fmt.Errorf("%s failed: %w:\n%s", what, err, stderr)
+	return classify(what, stderr, err)
 }
 
 // missingPlugin reports whether docker said it has no buildx subcommand. Without

@@ -4,5 +4,6 @@
 // which paths exist with what type, mode, owner, size and SHA-256, what one file
 // holds, whether the image carries a shell or a package manager. Images come from
 // the local Docker engine (FromDaemon) or from a registry for one platform
-// (FromRegistry), or from any other go-containerregistry v1.Image.
+// (FromRegistry, through the registry package's client), or from any other
+// go-containerregistry v1.Image.
 package imagefs

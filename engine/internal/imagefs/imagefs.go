@@ -12,15 +12,14 @@ import (
 	"path"
 	"sync"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/daemon"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/moby/moby/client"
 
 	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/registry"
 )
 
 // Entry is one path in the flattened filesystem.
@@ -225,26 +224,41 @@ func FromDaemon(ctx context.Context, ref string) (v1.Image, error) {
 	return img, nil
 }
 
+// RegistryOption changes how FromRegistry reads.
+type RegistryOption func(*fromRegistry)
+
+type fromRegistry struct{ client *registry.Client }
+
+// WithClient reads through c, the run's registry client, so that its credentials,
+// retries and 429 policy apply and its counts include the reads. Default: a client
+// of FromRegistry's own, with the Docker config's credentials.
+func WithClient(c *registry.Client) RegistryOption {
+	return func(o *fromRegistry) { o.client = c }
+}
+
 // FromRegistry returns the image ref for platform p from its registry, with the
 // credentials of the Docker config and its helpers (docker login). When ref names an
 // index, the child for p is picked; when it names a single image, that image must be
 // for p (its config's OS and architecture, and variant when both sides set one).
-func FromRegistry(ctx context.Context, ref string, p platform.Platform) (v1.Image, error) {
+func FromRegistry(ctx context.Context, ref string, p platform.Platform, opts ...RegistryOption) (v1.Image, error) {
 	if p.OS == "" || p.Arch == "" {
 		return nil, fmt.Errorf("reading image %s for platform %q: the platform needs an os and an arch, e.g. linux/amd64", ref, p)
 	}
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		return nil, fmt.Errorf("reading image %q for %s from the registry: %w", ref, p, err)
+	var o fromRegistry
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.client == nil {
+		c, err := registry.New()
+		if err != nil {
+			return nil, err
+		}
+		o.client = c
 	}
 	want := v1.Platform{OS: p.OS, Architecture: p.Arch, Variant: p.Variant}
-	img, err := remote.Image(r,
-		remote.WithPlatform(want),
-		remote.WithAuthFromKeychain(authn.DefaultKeychain),
-		remote.WithContext(ctx),
-	)
+	img, err := o.client.Image(ctx, ref, p)
 	if err != nil {
-		return nil, fmt.Errorf("reading image %s for %s from the registry: %w", ref, p, err)
+		return nil, err
 	}
 	cf, err := img.ConfigFile()
 	if err != nil {

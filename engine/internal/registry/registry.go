@@ -2,79 +2,19 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/mageship/mageship/engine/internal/platform"
 )
-
-// Option configures access to the registry.
-type Option func(*options)
-
-type options struct {
-	keychain  authn.Keychain
-	transport http.RoundTripper
-	backoff   remote.Backoff
-	// sleep and now are the throttle transport's clock; tests replace them.
-	sleep func(ctx context.Context, d time.Duration) error
-	now   func() time.Time
-}
-
-// WithKeychain sets where credentials come from; default authn.DefaultKeychain
-// (the Docker config and credential helpers).
-func WithKeychain(k authn.Keychain) Option { return func(o *options) { o.keychain = k } }
-
-// WithTransport sets the HTTP transport; default remote.DefaultTransport.
-func WithTransport(t http.RoundTripper) Option { return func(o *options) { o.transport = t } }
-
-// WithBackoff sets the retry schedule for transient errors: b.Steps tries in all, b.Duration
-// apart and growing by b.Factor; default 4 tries, starting at 500ms and tripling. Steps
-// below 1 mean a single try. A 429 Too Many Requests is not on this schedule: it is
-// waited out as its Retry-After asks, up to 60s, or backing off from 1s, 5 times per
-// request.
-func WithBackoff(b remote.Backoff) Option { return func(o *options) { o.backoff = b } }
-
-func (o *options) remote(ctx context.Context) []remote.Option {
-	return []remote.Option{
-		remote.WithContext(ctx),
-		remote.WithAuthFromKeychain(o.keychain),
-		remote.WithTransport(o.transport),
-		remote.WithRetryBackoff(o.backoff),
-		remote.WithRetryPredicate(retryable),
-		remote.WithRetryStatusCodes(retryStatusCodes...),
-	}
-}
-
-// newOptions applies opts over the defaults. The transport waits out 429s, counting
-// them in ctx's Throttle (CountThrottling).
-func newOptions(ctx context.Context, opts []Option) *options {
-	o := &options{
-		keychain:  authn.DefaultKeychain,
-		transport: remote.DefaultTransport,
-		backoff:   remote.Backoff{Duration: 500 * time.Millisecond, Factor: 3, Jitter: 0.1, Steps: 4},
-		sleep:     sleepCtx,
-		now:       time.Now,
-	}
-	for _, f := range opts {
-		f(o)
-	}
-	o.transport = &throttle{inner: o.transport, count: throttleFrom(ctx), sleep: o.sleep, now: o.now}
-	// go-containerregistry's retry loop makes no attempt at all when Steps is 0: reads
-	// fail with "RoundTripper returned a nil *Response" and manifest writes are skipped.
-	if o.backoff.Steps < 1 {
-		o.backoff.Steps = 1
-	}
-	return o
-}
 
 // Index is a pushed image: a multi-platform index, or a single image manifest (what
 // buildx pushes for one platform), described as an index of that one platform.
@@ -96,30 +36,40 @@ type Manifest struct {
 	Labels     map[string]string
 }
 
-// Describe reads the index at ref (repository@digest or repository:tag).
+// Describe is (*Client).Describe with a client of its own, made from opts: for a
+// single call outside a run.
 func Describe(ctx context.Context, ref string, opts ...Option) (Index, error) {
-	o := newOptions(ctx, opts)
+	c, err := New(opts...)
+	if err != nil {
+		return Index{}, err
+	}
+	return c.Describe(ctx, ref)
+}
+
+// Describe reads the index at ref (repository@digest or repository:tag).
+func (c *Client) Describe(ctx context.Context, ref string) (Index, error) {
+	ctx = call(ctx)
 	r, err := name.ParseReference(ref, name.WeakValidation)
 	if err != nil {
 		return Index{}, fmt.Errorf("invalid image reference %q: %w", ref, err)
 	}
-	desc, err := remote.Get(r, o.remote(ctx)...)
+	desc, err := remote.Get(r, c.remote(ctx)...)
 	if err != nil {
-		return Index{}, explain("reading index "+ref, r.Context().RegistryStr(), err)
+		return Index{}, explain(ctx, "reading index "+ref, r.Context().RegistryStr(), err)
 	}
 	if desc.MediaType.IsImage() {
 		// One platform: buildx pushes its image manifest, not an index of one.
 		img, err := desc.Image()
 		if err != nil {
-			return Index{}, explain("reading image "+ref, r.Context().RegistryStr(), err)
+			return Index{}, explain(ctx, "reading image "+ref, r.Context().RegistryStr(), err)
 		}
 		m, err := describeImage(img)
 		if err != nil {
-			return Index{}, explain("reading image "+ref, r.Context().RegistryStr(), err)
+			return Index{}, explain(ctx, "reading image "+ref, r.Context().RegistryStr(), err)
 		}
 		cf, err := img.ConfigFile()
 		if err != nil {
-			return Index{}, explain("reading image "+ref, r.Context().RegistryStr(), err)
+			return Index{}, explain(ctx, "reading image "+ref, r.Context().RegistryStr(), err)
 		}
 		m.Platform = platform.Platform{OS: cf.OS, Arch: cf.Architecture, Variant: cf.Variant}
 		m.Digest = desc.Digest.String()
@@ -127,7 +77,7 @@ func Describe(ctx context.Context, ref string, opts ...Option) (Index, error) {
 	}
 	idx, err := desc.ImageIndex()
 	if err != nil {
-		return Index{}, explain("reading index "+ref, r.Context().RegistryStr(), err)
+		return Index{}, explain(ctx, "reading index "+ref, r.Context().RegistryStr(), err)
 	}
 	d, err := idx.Digest()
 	if err != nil {
@@ -135,7 +85,7 @@ func Describe(ctx context.Context, ref string, opts ...Option) (Index, error) {
 	}
 	im, err := idx.IndexManifest()
 	if err != nil {
-		return Index{}, explain("reading index "+ref, r.Context().RegistryStr(), err)
+		return Index{}, explain(ctx, "reading index "+ref, r.Context().RegistryStr(), err)
 	}
 	out := Index{Ref: r.Context().Digest(d.String()).String(), Digest: d.String()}
 	for _, desc := range im.Manifests {
@@ -145,11 +95,11 @@ func Describe(ctx context.Context, ref string, opts ...Option) (Index, error) {
 		}
 		img, err := idx.Image(desc.Digest)
 		if err != nil {
-			return Index{}, explain("reading image "+desc.Digest.String(), r.Context().RegistryStr(), err)
+			return Index{}, explain(ctx, "reading image "+desc.Digest.String(), r.Context().RegistryStr(), err)
 		}
 		m, err := describeImage(img)
 		if err != nil {
-			return Index{}, explain("reading image "+desc.Digest.String(), r.Context().RegistryStr(), err)
+			return Index{}, explain(ctx, "reading image "+desc.Digest.String(), r.Context().RegistryStr(), err)
 		}
 		m.Platform = platform.Platform{OS: desc.Platform.OS, Arch: desc.Platform.Architecture, Variant: desc.Platform.Variant}
 		m.Digest = desc.Digest.String()
@@ -174,20 +124,30 @@ func describeImage(img v1.Image) (Manifest, error) {
 	return m, nil
 }
 
-// Resolve returns the digest a tag points at, or "" when the tag does not exist.
+// Resolve is (*Client).Resolve with a client of its own, made from opts: for a
+// single call outside a run.
 func Resolve(ctx context.Context, ref string, opts ...Option) (string, error) {
-	o := newOptions(ctx, opts)
+	c, err := New(opts...)
+	if err != nil {
+		return "", err
+	}
+	return c.Resolve(ctx, ref)
+}
+
+// Resolve returns the digest a tag points at, or "" when the tag does not exist.
+func (c *Client) Resolve(ctx context.Context, ref string) (string, error) {
+	ctx = call(ctx)
 	r, err := name.ParseReference(ref, name.WeakValidation)
 	if err != nil {
 		return "", fmt.Errorf("invalid image reference %q: %w", ref, err)
 	}
-	desc, err := remote.Head(r, o.remote(ctx)...)
+	desc, err := remote.Head(r, c.remote(ctx)...)
 	var terr *transport.Error
 	if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
 		return "", nil
 	}
 	if err != nil {
-		return "", explain("resolving "+ref, r.Context().RegistryStr(), err)
+		return "", explain(ctx, "resolving "+ref, r.Context().RegistryStr(), err)
 	}
 	return desc.Digest.String(), nil
 }
@@ -198,23 +158,100 @@ func IsAuth(err error) bool {
 	return errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden)
 }
 
-func explain(what, host string, err error) error {
-	if IsAuth(err) {
-		login := "docker login " + host
-		if host == name.DefaultRegistry {
-			// docker login index.docker.io stores the credentials under a key that
-			// credential helpers do not match to Docker Hub; plain docker login does.
-			login = "docker login"
+// Image reads the image ref for platform p: the child for p when ref names an index,
+// else the image itself (the caller checks its platform; p may be zero for an
+// image that is not in an index, an artifact say). Its layers are read when
+// asked for, through the client.
+func (c *Client) Image(ctx context.Context, ref string, p platform.Platform) (v1.Image, error) {
+	ctx = call(ctx)
+	r, err := name.ParseReference(ref, name.WeakValidation)
+	if err != nil {
+		return nil, fmt.Errorf("invalid image reference %q: %w", ref, err)
+	}
+	img, err := remote.Image(r, append(c.remote(ctx), remote.WithPlatform(v1.Platform{OS: p.OS, Architecture: p.Arch, Variant: p.Variant}))...)
+	if err != nil {
+		what := "reading image " + ref
+		if p.OS != "" {
+			what += " for " + p.String()
 		}
-		return fmt.Errorf("%s: registry %s refused access (%w): run %s", what, host, err, login)
+		return nil, explain(ctx, what+" from the registry", r.Context().RegistryStr(), err)
 	}
-	var nerr *net.OpError
-	if errors.As(err, &nerr) {
-		return fmt.Errorf("%s: cannot reach registry %s (%w): check the address, or start the registry", what, host, err)
+	return img, nil
+}
+
+// Head reads the descriptor of the manifest at ref.
+func (c *Client) Head(ctx context.Context, ref string) (v1.Descriptor, error) {
+	ctx = call(ctx)
+	r, err := name.ParseReference(ref, name.WeakValidation)
+	if err != nil {
+		return v1.Descriptor{}, fmt.Errorf("invalid image reference %q: %w", ref, err)
 	}
-	var terr *transport.Error
-	if errors.As(err, &terr) && terr.StatusCode >= 500 {
-		return fmt.Errorf("%s: registry %s answered %d after retries (%w): try again later, or check the registry", what, host, terr.StatusCode, err)
+	d, err := remote.Head(r, c.remote(ctx)...)
+	if err != nil {
+		return v1.Descriptor{}, explain(ctx, "reading "+ref, r.Context().RegistryStr(), err)
 	}
-	return fmt.Errorf("%s: %w", what, err)
+	return *d, nil
+}
+
+// Referrers lists the manifests that refer to subject (repository@digest) and have
+// artifactType, through the OCI 1.1 referrers API or, where the registry lacks it,
+// the referrers tag schema. The spec has the list give each manifest's artifactType,
+// but some registries give its config's media type (go-containerregistry's
+// pkg/registry gives application/vnd.oci.empty.v1+json), or none: such a referrer's
+// manifest is read, once, to see its artifactType. Each descriptor returned has
+// artifactType and, when the list left them out, the manifest's annotations.
+func (c *Client) Referrers(ctx context.Context, subject, artifactType string) ([]v1.Descriptor, error) {
+	ctx = call(ctx)
+	d, err := name.NewDigest(subject, name.WeakValidation)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not an image reference by digest (repository@sha256:...): %w", subject, err)
+	}
+	host := d.Context().RegistryStr()
+	idx, err := remote.Referrers(d, c.remote(ctx)...)
+	if err != nil {
+		return nil, explain(ctx, "listing the referrers of "+subject, host, err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, explain(ctx, "listing the referrers of "+subject, host, err)
+	}
+	var found []v1.Descriptor
+	for _, desc := range im.Manifests {
+		switch desc.ArtifactType {
+		case artifactType:
+			found = append(found, desc)
+		case "", string(types.OCIEmptyJSON):
+			m, err := c.referrer(ctx, d.Context().Digest(desc.Digest.String()))
+			if err != nil {
+				return nil, explain(ctx, "reading the referrer "+desc.Digest.String()+" of "+subject, host, err)
+			}
+			if m.ArtifactType == artifactType {
+				desc.ArtifactType = m.ArtifactType
+				if desc.Annotations == nil {
+					desc.Annotations = m.Annotations
+				}
+				found = append(found, desc)
+			}
+		}
+	}
+	return found, nil
+}
+
+// referrer reads the manifest at d, once per client: a manifest by digest never
+// changes, and a signing step lists the referrers before and after cosign runs.
+func (c *Client) referrer(ctx context.Context, d name.Digest) (v1.Manifest, error) {
+	if m, ok := c.manifests.Load(d.String()); ok {
+		return m.(v1.Manifest), nil
+	}
+	got, err := remote.Get(d, c.remote(ctx)...)
+	if err != nil {
+		return v1.Manifest{}, err
+	}
+	var m v1.Manifest
+	if err := json.Unmarshal(got.Manifest, &m); err != nil {
+		// Not an image manifest (an index, say): it has no artifactType to match.
+		m = v1.Manifest{}
+	}
+	c.manifests.Store(d.String(), m)
+	return m, nil
 }

@@ -56,6 +56,16 @@ func testOptions(steps int) []Option {
 	}
 }
 
+// newClient is New, failing the test on an error.
+func newClient(t *testing.T, opts ...Option) *Client {
+	t.Helper()
+	c, err := New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func isManifest(r *http.Request, method string) bool {
 	return r.Method == method && strings.Contains(r.URL.Path, "/manifests/")
 }
@@ -399,7 +409,7 @@ func TestZeroBackoffStillTriesOnce(t *testing.T) {
 
 func TestExplainDockerHub(t *testing.T) {
 	refused := &transport.Error{StatusCode: http.StatusUnauthorized}
-	err := explain("reading index alpine", name.DefaultRegistry, refused)
+	err := explain(context.Background(), "reading index alpine", name.DefaultRegistry, refused)
 	if !strings.HasSuffix(err.Error(), "run docker login") {
 		t.Errorf("error for Docker Hub = %q, want it to end in plain `run docker login`", err)
 	}

@@ -7,8 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -52,7 +54,7 @@ func (t Throttled) String() string {
 		t.Waits(), t.RetryAfter, t.Backoff, time.Duration(t.Seconds*float64(time.Second)).Round(10*time.Millisecond))
 }
 
-// Throttle counts, for a summary, the 429s that registry calls waited out. The zero
+// Throttle counts, for a summary, the 429s that a Client's calls waited out. The zero
 // value is ready; it is safe for concurrent use.
 type Throttle struct {
 	mu sync.Mutex
@@ -78,20 +80,6 @@ func (c *Throttle) add(d time.Duration, retryAfter bool) {
 		c.t.Backoff++
 	}
 	c.t.Seconds += d.Seconds()
-}
-
-type throttleKey struct{}
-
-// CountThrottling returns a context under which every registry call of this package
-// adds the 429s it waits out to c. Like net/http/httptrace, the counter travels in the
-// context, so that one release counts every call made for it.
-func CountThrottling(ctx context.Context, c *Throttle) context.Context {
-	return context.WithValue(ctx, throttleKey{}, c)
-}
-
-func throttleFrom(ctx context.Context) *Throttle {
-	c, _ := ctx.Value(throttleKey{}).(*Throttle)
-	return c
 }
 
 // ThrottledError is a request the registry kept answering 429 Too Many Requests, or
@@ -124,18 +112,24 @@ func IsThrottled(err error) bool {
 
 // throttle is an http.RoundTripper that waits out 429 answers: as long as Retry-After
 // says (seconds or an HTTP date) up to maxThrottleWait, or backing off without it,
-// maxThrottleWaits times per request. go-containerregistry's retries sit above it.
+// maxThrottleWaits times per request. It also counts the transient failures that
+// pass through it, which go-containerregistry's retries, above it, try again.
 type throttle struct {
-	inner http.RoundTripper
-	count *Throttle // nil: not counted
-	sleep func(ctx context.Context, d time.Duration) error
-	now   func() time.Time
+	inner     http.RoundTripper
+	count     *Throttle
+	transient *atomic.Int64
+	sleep     func(ctx context.Context, d time.Duration) error
+	now       func() time.Time
 }
 
 func (t *throttle) RoundTrip(req *http.Request) (*http.Response, error) {
 	var waited time.Duration
 	for waits := 0; ; waits++ {
 		resp, err := t.inner.RoundTrip(req)
+		if transientAnswer(resp, err) {
+			t.transient.Add(1)
+			countTry(req.Context())
+		}
 		if err != nil || resp.StatusCode != http.StatusTooManyRequests {
 			return resp, err
 		}
@@ -211,6 +205,15 @@ func retryable(err error) bool {
 	}
 	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed)
+}
+
+// transientAnswer reports an answer that the retry policy tries again: a retried
+// status, or a connection that failed in a way worth another try.
+func transientAnswer(resp *http.Response, err error) bool {
+	if err != nil {
+		return retryable(err)
+	}
+	return slices.Contains(retryStatusCodes, resp.StatusCode)
 }
 
 // retryStatusCodes are go-containerregistry's default retried status codes without 429.

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/mageship/mageship/engine/internal/platform"
 	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
@@ -103,13 +105,13 @@ func TestThrottledTagWritesAreWaitedOut(t *testing.T) {
 			h := &throttling{reg: reg, match: isTagPut, n: tc.n, after: tc.after}
 			repo := serve(t, h) + "/" + repoPath
 			clock := &fakeClock{now: time.Date(1994, 11, 6, 8, 49, 37, 0, time.UTC)}
-			var count Throttle
-			ctx := CountThrottling(context.Background(), &count)
+			ctx := context.Background()
 			opts := append(testOptions(3), clock.option())
+			c := newClient(t, opts...)
 
 			start := time.Now()
 			moves := []Move{{Repo: repo, Tag: "1.2.3", Digest: digest}, {Repo: repo, Tag: "latest", Digest: digest, Floating: true}}
-			if err := Publish(ctx, moves, nil, opts...); err != nil {
+			if err := c.Publish(ctx, moves, nil); err != nil {
 				t.Fatalf("Publish through %d 429s: %v", tc.n, err)
 			}
 			if d := time.Since(start); d > 5*time.Second {
@@ -118,7 +120,7 @@ func TestThrottledTagWritesAreWaitedOut(t *testing.T) {
 			if diff := cmp.Diff(tc.wantWaits, clock.slept()); diff != "" {
 				t.Errorf("waits (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(tc.want, count.Counts()); diff != "" {
+			if diff := cmp.Diff(tc.want, c.Throttled()); diff != "" {
 				t.Errorf("counted (-want +got):\n%s", diff)
 			}
 			if got := h.refused.Load(); got != tc.n {
@@ -152,11 +154,9 @@ func TestThrottlingThatDoesNotEnd(t *testing.T) {
 			h := &throttling{reg: reg, match: isTagPut, n: -1, after: tc.after}
 			repo := serve(t, h) + "/" + repoPath
 			clock := &fakeClock{}
-			var count Throttle
-			ctx := CountThrottling(context.Background(), &count)
-			opts := append(testOptions(4), clock.option())
+			c := newClient(t, append(testOptions(4), clock.option())...)
 
-			err := Publish(ctx, []Move{{Repo: repo, Tag: "1.2.3", Digest: digest}}, nil, opts...)
+			err := c.Publish(context.Background(), []Move{{Repo: repo, Tag: "1.2.3", Digest: digest}}, nil)
 			if err == nil {
 				t.Fatal("Publish succeeded against a registry that always answers 429")
 			}
@@ -171,7 +171,7 @@ func TestThrottlingThatDoesNotEnd(t *testing.T) {
 			if diff := cmp.Diff(tc.wantWaits, clock.slept()); diff != "" {
 				t.Errorf("waits (-want +got):\n%s", diff)
 			}
-			if got := count.Counts().Waits(); got != len(tc.wantWaits) {
+			if got := c.Throttled().Waits(); got != len(tc.wantWaits) {
 				t.Errorf("%d waits counted, want %d", got, len(tc.wantWaits))
 			}
 		})
@@ -200,37 +200,73 @@ func TestThrottledReadsAndWrites(t *testing.T) {
 		}
 		imgs = append(imgs, d.String())
 	}
+	blob := func(r *http.Request) bool { return strings.Contains(r.URL.Path, "/blobs/") }
 	for _, tc := range []struct {
 		name  string
 		match func(r *http.Request) bool
-		call  func(ctx context.Context, repo string, opts []Option) error
+		call  func(ctx context.Context, c *Client, repo string) error
 	}{
-		{"index read", func(r *http.Request) bool { return isManifest(r, http.MethodGet) }, func(ctx context.Context, repo string, opts []Option) error {
-			_, err := Describe(ctx, repo+"@"+digest, opts...)
+		{"index read", func(r *http.Request) bool { return isManifest(r, http.MethodGet) }, func(ctx context.Context, c *Client, repo string) error {
+			_, err := c.Describe(ctx, repo+"@"+digest)
 			return err
 		}},
-		{"index write", func(r *http.Request) bool { return isManifest(r, http.MethodPut) }, func(ctx context.Context, repo string, opts []Option) error {
-			_, err := Merge(ctx, repo, imgs, opts...)
+		{"index write", func(r *http.Request) bool { return isManifest(r, http.MethodPut) }, func(ctx context.Context, c *Client, repo string) error {
+			_, err := c.Merge(ctx, repo, imgs)
 			return err
 		}},
-		{"tag list", func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/tags/list") }, func(ctx context.Context, repo string, opts []Option) error {
-			_, err := ListTags(ctx, repo, opts...)
+		{"tag list", func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/tags/list") }, func(ctx context.Context, c *Client, repo string) error {
+			_, err := c.ListTags(ctx, repo)
 			return err
 		}},
-		{"push check", func(r *http.Request) bool { return r.Method == http.MethodPost }, func(ctx context.Context, repo string, opts []Option) error {
-			return CheckPush(ctx, repo, opts...)
+		{"push check", func(r *http.Request) bool { return r.Method == http.MethodPost }, func(ctx context.Context, c *Client, repo string) error {
+			return c.CheckPush(ctx, repo)
+		}},
+		// What verification reads: a platform's image and its layers.
+		{"image and layer reads", blob, func(ctx context.Context, c *Client, repo string) error {
+			img, err := c.Image(ctx, repo+"@"+digest, platform.Platform{OS: "linux", Arch: "arm64"})
+			if err != nil {
+				return err
+			}
+			ls, err := img.Layers()
+			if err != nil {
+				return err
+			}
+			rc, err := ls[0].Compressed()
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			_, err = io.Copy(io.Discard, rc)
+			return err
+		}},
+		// What an SBOM upload writes, and signing and SBOM lookups list.
+		{"artifact push", blob, func(ctx context.Context, c *Client, repo string) error {
+			img, err := random.Image(64, 1)
+			if err != nil {
+				return err
+			}
+			_, err = c.PushByDigest(ctx, repo, img)
+			return err
+		}},
+		{"referrers", func(r *http.Request) bool {
+			return strings.Contains(r.URL.Path, "/referrers/") || isManifest(r, http.MethodGet)
+		}, func(ctx context.Context, c *Client, repo string) error {
+			_, err := c.Referrers(ctx, repo+"@"+digest, "application/spdx+json")
+			return err
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := &throttling{reg: reg, match: tc.match, n: 2, after: "1"}
 			repo := serve(t, h) + "/" + repoPath
 			clock := &fakeClock{}
-			var count Throttle
-			ctx := CountThrottling(context.Background(), &count)
-			if err := tc.call(ctx, repo, append(testOptions(3), clock.option())); err != nil {
+			c := newClient(t, append(testOptions(3), clock.option())...)
+			if err := tc.call(context.Background(), c, repo); err != nil {
 				t.Fatalf("through two 429s: %v", err)
 			}
-			if diff := cmp.Diff(Throttled{RetryAfter: 2, Seconds: 2}, count.Counts()); diff != "" {
+			if h.refused.Load() != 2 {
+				t.Fatalf("%d 429s answered, want 2: the test proves nothing", h.refused.Load())
+			}
+			if diff := cmp.Diff(Throttled{RetryAfter: 2, Seconds: 2}, c.Throttled()); diff != "" {
 				t.Errorf("counted (-want +got):\n%s", diff)
 			}
 		})

@@ -5,5 +5,5 @@
 // from the binary and a creation time, and its life in a registry as an OCI 1.1
 // referrer of a platform image (an artifact manifest whose subject is the image), read
 // back through the referrers API or, on registries without it, the referrers tag
-// schema.
+// schema. Its registry traffic goes through the registry package's client.
 package sbom

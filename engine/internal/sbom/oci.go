@@ -8,20 +8,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/mageship/mageship/engine/internal/platform"
 	"github.com/mageship/mageship/engine/internal/registry"
 )
 
@@ -39,6 +37,27 @@ const (
 // emptyJSON is the OCI empty descriptor's content, the config of an artifact.
 var emptyJSON = []byte("{}")
 
+// ClientOption changes how Attach and Find reach the registry.
+type ClientOption func(*clientOptions)
+
+type clientOptions struct{ client *registry.Client }
+
+// WithClient goes through c, the run's registry client, so that its credentials,
+// retries and 429 policy apply and its counts include the SBOM's traffic. Default: a
+// client of the call's own, with the Docker config's credentials.
+func WithClient(c *registry.Client) ClientOption { return func(o *clientOptions) { o.client = c } }
+
+func clientOf(opts []ClientOption) (*registry.Client, error) {
+	var o clientOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.client != nil {
+		return o.client, nil
+	}
+	return registry.New()
+}
+
 // Attach pushes doc, an SPDX JSON document, as an OCI 1.1 artifact that refers to
 // subject (repository@digest of a platform image): an image manifest with artifactType
 // application/spdx+json, the empty config, one layer holding doc, and subject set to
@@ -46,10 +65,7 @@ var emptyJSON = []byte("{}")
 // also writes the referrers tag schema's index (tag sha256-<hex of the subject's
 // digest>), so tools that list referrers find it either way. It returns the artifact
 // as repository@digest. Pushing the same document again changes nothing.
-//
-// opts are go-containerregistry's remote options, applied after the defaults
-// (the context, and credentials from authn.DefaultKeychain).
-func Attach(ctx context.Context, subject string, doc []byte, opts ...remote.Option) (string, error) {
+func Attach(ctx context.Context, subject string, doc []byte, opts ...ClientOption) (string, error) {
 	ref, err := digestRef(subject)
 	if err != nil {
 		return "", fmt.Errorf("attaching the SBOM: %w", err)
@@ -58,10 +74,13 @@ func Attach(ctx context.Context, subject string, doc []byte, opts ...remote.Opti
 	if err != nil {
 		return "", fmt.Errorf("attaching the SBOM to %s: %w", subject, err)
 	}
-	ro := remoteOptions(ctx, opts)
-	desc, err := remote.Head(ref, ro...)
+	c, err := clientOf(opts)
 	if err != nil {
-		return "", explain("attaching the SBOM: reading the image "+subject, ref, err)
+		return "", err
+	}
+	desc, err := c.Head(ctx, subject)
+	if err != nil {
+		return "", fmt.Errorf("attaching the SBOM: %w", err)
 	}
 	if desc.MediaType.IsIndex() {
 		return "", fmt.Errorf("attaching the SBOM: %s is an index; attach each platform's SBOM to that platform's image", subject)
@@ -70,54 +89,29 @@ func Attach(ctx context.Context, subject string, doc []byte, opts ...remote.Opti
 	if err != nil {
 		return "", fmt.Errorf("attaching the SBOM to %s: %w", subject, err)
 	}
-	d, err := art.Digest()
+	at, err := c.PushByDigest(ctx, ref.Context().Name(), art)
 	if err != nil {
-		return "", err
+		return "", refused("attaching the SBOM to "+subject, ref, err)
 	}
-	at := ref.Context().Digest(d.String())
-	if err := remote.Write(at, art, ro...); err != nil {
-		return "", explainPush("attaching the SBOM to "+subject, ref, err)
-	}
-	return at.String(), nil
+	return at, nil
 }
 
 // Find returns the SPDX document attached to subject (repository@digest), read through
 // the referrers API or, where the registry lacks it, the referrers tag schema. When
 // several are attached it returns the newest by creation time (then by digest). No
 // SBOM attached is an error that says so.
-func Find(ctx context.Context, subject string, opts ...remote.Option) ([]byte, error) {
+func Find(ctx context.Context, subject string, opts ...ClientOption) ([]byte, error) {
 	ref, err := digestRef(subject)
 	if err != nil {
 		return nil, fmt.Errorf("reading the SBOM: %w", err)
 	}
-	ro := remoteOptions(ctx, opts)
-	idx, err := remote.Referrers(ref, ro...)
+	c, err := clientOf(opts)
 	if err != nil {
-		return nil, explain("listing the referrers of "+subject, ref, err)
+		return nil, err
 	}
-	im, err := idx.IndexManifest()
+	found, err := c.Referrers(ctx, subject, MediaType)
 	if err != nil {
-		return nil, explain("listing the referrers of "+subject, ref, err)
-	}
-	var found []v1.Descriptor
-	for _, desc := range im.Manifests {
-		switch desc.ArtifactType {
-		case MediaType:
-			found = append(found, desc)
-		case "", string(types.OCIEmptyJSON):
-			// The spec has the referrers list give the manifest's artifactType, but some
-			// registries give the config's media type (go-containerregistry's own
-			// pkg/registry does): look at the manifest.
-			got, err := remote.Get(ref.Context().Digest(desc.Digest.String()), ro...)
-			if err != nil {
-				return nil, explain("reading the referrer "+desc.Digest.String()+" of "+subject, ref, err)
-			}
-			var m v1.Manifest
-			if json.Unmarshal(got.Manifest, &m) == nil && m.ArtifactType == MediaType {
-				desc.Annotations = m.Annotations
-				found = append(found, desc)
-			}
-		}
+		return nil, fmt.Errorf("reading the SBOM: %w", err)
 	}
 	if len(found) == 0 {
 		return nil, fmt.Errorf("reading the SBOM: %s has no SBOM attached (no referrer of type %s)", subject, MediaType)
@@ -127,13 +121,13 @@ func Find(ctx context.Context, subject string, opts ...remote.Option) ([]byte, e
 			strings.Compare(b.Digest.String(), a.Digest.String()))
 	})
 	at := ref.Context().Digest(found[0].Digest.String())
-	img, err := remote.Image(at, ro...)
+	img, err := c.Image(ctx, at.String(), platform.Platform{})
 	if err != nil {
-		return nil, explain("reading the SBOM "+at.String(), ref, err)
+		return nil, fmt.Errorf("reading the SBOM: %w", err)
 	}
 	m, err := img.Manifest()
 	if err != nil {
-		return nil, explain("reading the SBOM "+at.String(), ref, err)
+		return nil, fmt.Errorf("reading the SBOM %s: %w", at, err)
 	}
 	var layer *v1.Descriptor
 	for i, l := range m.Layers {
@@ -151,18 +145,14 @@ func Find(ctx context.Context, subject string, opts ...remote.Option) ([]byte, e
 	}
 	rc, err := l.Compressed()
 	if err != nil {
-		return nil, explain("reading the SBOM "+at.String(), ref, err)
+		return nil, fmt.Errorf("reading the SBOM %s: %w", at, err)
 	}
 	defer rc.Close()
 	b, err := io.ReadAll(rc)
 	if err != nil {
-		return nil, explain("reading the SBOM "+at.String(), ref, err)
+		return nil, fmt.Errorf("reading the SBOM %s: %w", at, err)
 	}
 	return b, nil
-}
-
-func remoteOptions(ctx context.Context, opts []remote.Option) []remote.Option {
-	return append([]remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)}, opts...)
 }
 
 func digestRef(s string) (name.Digest, error) {
@@ -242,38 +232,13 @@ func (a *artifact) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
 	return nil, fmt.Errorf("the SBOM artifact has no blob %s", h)
 }
 
-// explain makes a registry error one line that says what to do.
-func explain(what string, ref name.Digest, err error) error {
-	host := ref.Context().RegistryStr()
-	msg := oneLine(err)
-	if registry.IsAuth(err) {
-		return fmt.Errorf("%s: registry %s refused access (%s): run docker login %s", what, host, msg, host)
-	}
-	var nerr *net.OpError
-	if errors.As(err, &nerr) {
-		return fmt.Errorf("%s: cannot reach registry %s (%s): check the address, or start the registry", what, host, msg)
-	}
-	var terr *transport.Error
-	if errors.As(err, &terr) && terr.StatusCode >= 500 {
-		return fmt.Errorf("%s: registry %s answered %d after retries (%s): try again later, or check the registry", what, host, terr.StatusCode, msg)
-	}
-	if registry.IsNotFound(err) {
-		return fmt.Errorf("%s: not found in %s (%s)", what, host, msg)
-	}
-	return fmt.Errorf("%s: %s", what, msg)
-}
-
-// explainPush is explain for writing the artifact, where any other refusal is the
-// registry not taking an OCI 1.1 artifact or the referrers index.
-func explainPush(what string, ref name.Digest, err error) error {
+// refused adds, to a failed write of the artifact, what a refusal other than an
+// authentication error means: the registry does not take an OCI 1.1 artifact or the
+// referrers index. Other failures come as the registry client explained them.
+func refused(what string, ref name.Digest, err error) error {
 	var terr *transport.Error
 	if errors.As(err, &terr) && terr.StatusCode >= 400 && terr.StatusCode < 500 && !registry.IsAuth(err) {
-		return fmt.Errorf("%s: registry %s refused the SBOM artifact (%s): it does not take OCI 1.1 artifacts (an image manifest with artifactType and subject) or their referrers index; use a registry that does, or set MAGESHIP_SBOM=off", what, ref.Context().RegistryStr(), oneLine(err))
+		return fmt.Errorf("%s: registry %s refused the SBOM artifact (%w): it does not take OCI 1.1 artifacts (an image manifest with artifactType and subject) or their referrers index; use a registry that does, or set MAGESHIP_SBOM=off", what, ref.Context().RegistryStr(), err)
 	}
-	return explain(what, ref, err)
-}
-
-// oneLine is err's message on one line.
-func oneLine(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
+	return fmt.Errorf("%s: %w", what, err)
 }

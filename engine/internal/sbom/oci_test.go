@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/mageship/mageship/engine/internal/registry"
 	"github.com/mageship/mageship/engine/internal/testfix"
 )
 
@@ -62,11 +63,22 @@ func serve(t *testing.T, referrersAPI bool, filter func(http.Handler) http.Handl
 	return strings.TrimPrefix(s.URL, "http://"), reqs
 }
 
-// testOptions keeps the developer's Docker config out and does not wait between tries.
-var testOptions = []remote.Option{
+// remoteOptions, for the tests' own registry calls, keep the developer's Docker
+// config out and do not wait between tries.
+var remoteOptions = []remote.Option{
 	remote.WithAuthFromKeychain(authn.NewMultiKeychain()),
 	remote.WithRetryBackoff(remote.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 2}),
 }
+
+// testOptions are Attach's and Find's: a registry client that does the same.
+var testOptions = func() []ClientOption {
+	c, err := registry.New(registry.WithKeychain(authn.NewMultiKeychain()),
+		registry.WithBackoff(remote.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 2}))
+	if err != nil {
+		panic(err)
+	}
+	return []ClientOption{WithClient(c)}
+}()
 
 // pushImage pushes a small random image to host/repo and returns it as repo@digest.
 func pushImage(t *testing.T, host, repo string) string {
@@ -83,7 +95,7 @@ func pushImage(t *testing.T, host, repo string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := remote.Write(ref, img, testOptions...); err != nil {
+	if err := remote.Write(ref, img, remoteOptions...); err != nil {
 		t.Fatal(err)
 	}
 	return ref.String()
@@ -127,7 +139,7 @@ func TestAttachAndFind(t *testing.T) {
 			}
 
 			// The artifact is what the OCI 1.1 spec asks of one.
-			art, err := remote.Get(mustDigest(t, at), testOptions...)
+			art, err := remote.Get(mustDigest(t, at), remoteOptions...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -147,7 +159,7 @@ func TestAttachAndFind(t *testing.T) {
 
 			// The referrers tag schema's tag exists exactly when the registry lacks the API.
 			fallback := sd.Context().Tag(strings.Replace(sd.DigestStr(), ":", "-", 1))
-			idx, terr := remote.Index(fallback, testOptions...)
+			idx, terr := remote.Index(fallback, remoteOptions...)
 			if tc.referrersAPI {
 				if terr == nil {
 					t.Errorf("fallback tag %s written although the registry has the referrers API", fallback)
@@ -204,7 +216,7 @@ func TestAttachAndFind(t *testing.T) {
 func pushReferrer(t *testing.T, subject string) {
 	t.Helper()
 	sd := mustDigest(t, subject)
-	desc, err := remote.Head(sd, testOptions...)
+	desc, err := remote.Head(sd, remoteOptions...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +229,7 @@ func pushReferrer(t *testing.T, subject string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := remote.Write(sd.Context().Digest(d.String()), ref, testOptions...); err != nil {
+	if err := remote.Write(sd.Context().Digest(d.String()), ref, remoteOptions...); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -264,7 +276,7 @@ func TestAttachErrors(t *testing.T) {
 	}{
 		{"registry refuses artifacts", subject, doc, []string{"attaching the SBOM to " + subject, "refused the SBOM artifact", "MANIFEST_INVALID", "MAGESHIP_SBOM=off"}},
 		{"a tag, not a digest", host + "/mageship/app:latest", doc, []string{"not an image reference by digest"}},
-		{"no such image", host + "/mageship/app@sha256:" + strings.Repeat("0", 64), doc, []string{"reading the image", "not found"}},
+		{"no such image", host + "/mageship/app@sha256:" + strings.Repeat("0", 64), doc, []string{"attaching the SBOM: reading " + host, "not found"}},
 		{"not SPDX", subject, []byte(`{"bomFormat":"CycloneDX"}`), []string{"not SPDX JSON"}},
 		{"unreachable registry", "127.0.0.1:1/mageship/app@" + sd.DigestStr(), doc, []string{"cannot reach registry 127.0.0.1:1"}},
 	} {
@@ -275,7 +287,7 @@ func TestAttachErrors(t *testing.T) {
 	}
 	// Nothing referring to the image was left behind.
 	fallback := sd.Context().Tag(strings.Replace(sd.DigestStr(), ":", "-", 1))
-	if _, err := remote.Head(fallback, testOptions...); err == nil {
+	if _, err := remote.Head(fallback, remoteOptions...); err == nil {
 		t.Errorf("fallback tag %s exists after a refused Attach", fallback)
 	}
 }

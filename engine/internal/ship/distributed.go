@@ -8,7 +8,6 @@ import (
 	"path"
 
 	"github.com/mageship/mageship/engine/internal/platform"
-	"github.com/mageship/mageship/engine/internal/registry"
 )
 
 // DigestsDir is where release:platform writes, and release:merge reads, the
@@ -66,12 +65,12 @@ func ReleasePlatform(ctx context.Context, p string, o Options) ([]PlatformDigest
 	}
 	var out []PlatformDigest
 	for _, st := range rp.steps {
-		md, err := st.run(ctx, o)
+		md, err := st.run(ctx, rp, o)
 		if err != nil {
 			return out, err
 		}
 		ref := st.pub.Image + "@" + md.Digest
-		m, err := registry.DescribeImage(ctx, ref)
+		m, err := rp.reg.DescribeImage(ctx, ref)
 		if err != nil {
 			return out, fmt.Errorf("verifying %s: %w", ref, err)
 		}
@@ -94,24 +93,22 @@ func ReleasePlatform(ctx context.Context, p string, o Options) ([]PlatformDigest
 // openRelease plans a release of every configured platform and checks, before
 // anything is pushed, what a release that writes release.json and moves tags needs:
 // that release.json is mageship's to write (else the error ends with nothingDone) and
-// that signing, when asked for, can run. The returned ctx counts the registries'
-// throttling into rp. On success the caller removes rp.dir. Release and ReleaseMerge
+// that signing, when asked for, can run. On success the caller removes rp.dir. Release and ReleaseMerge
 // both begin with these steps (Release then checks push access and runs the preflight).
-func openRelease(ctx context.Context, o Options, nothingDone string) (context.Context, *releasePlan, error) {
+func openRelease(ctx context.Context, o Options, nothingDone string) (*releasePlan, error) {
 	rp, err := planRelease(ctx, o, nil)
 	if err != nil {
-		return ctx, nil, err
+		return nil, err
 	}
-	ctx = registry.CountThrottling(ctx, &rp.throttle)
 	if err := rp.dist.Check(releaseFile); err != nil {
 		os.RemoveAll(rp.dir)
-		return ctx, nil, distInTheWay(err, nothingDone)
+		return nil, distInTheWay(err, nothingDone)
 	}
 	if err := checkSigning(rp.r); err != nil {
 		os.RemoveAll(rp.dir)
-		return ctx, nil, err
+		return nil, err
 	}
-	return ctx, rp, nil
+	return rp, nil
 }
 
 // checkBeforeBuild asks the registries whether the credentials allow pushing, then
@@ -129,7 +126,7 @@ func (rp *releasePlan) checkBeforeBuild(ctx context.Context, o Options) error {
 // the tags in one step, as Release does.
 func ReleaseMerge(ctx context.Context, o Options) (ReleaseSummary, error) {
 	o = o.withDefaults()
-	ctx, rp, err := openRelease(ctx, o, "no index was written")
+	rp, err := openRelease(ctx, o, "no index was written")
 	if err != nil {
 		return ReleaseSummary{}, err
 	}
@@ -156,7 +153,7 @@ func ReleaseMerge(ctx context.Context, o Options) (ReleaseSummary, error) {
 			}
 			digests = append(digests, got.Digest)
 		}
-		d, err := registry.Merge(ctx, st.pub.Image, digests)
+		d, err := rp.reg.Merge(ctx, st.pub.Image, digests)
 		if err != nil {
 			return ReleaseSummary{}, fmt.Errorf("%w (no tag was moved)", err)
 		}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -86,12 +87,37 @@ type ReleaseSummary struct {
 	GoVersion       string            `json:"go_version,omitempty"`
 	BaseImages      map[string]string `json:"base_images,omitempty"`
 	Images          []Published       `json:"images"`
-	// Throttled is what the registries' 429 answers to mageship's own calls cost.
+	// Throttled is what the registries' 429 answers to mageship's own calls cost:
+	// checks, verification's reads, SBOMs, signature lookups, tags.
 	Throttled registry.Throttled `json:"registry_throttled"`
+	// Retried is what was tried again after a transient failure.
+	Retried Retried `json:"retried"`
 	// Steps are the steps the release took, with their times; a push step's bytes are
 	// the compressed size of the images its index lists (BuildKit does not say how
 	// many of them it uploaded and how many the registry had).
 	Steps []progress.Timing `json:"steps,omitempty"`
+}
+
+// Retried counts what a release tried again after a transient failure (a 5xx or 429
+// answer, a dropped connection).
+type Retried struct {
+	// Pushes are variants' whole pushes run again after BuildKit gave up (and the
+	// blob race's one push again).
+	Pushes int `json:"pushes"`
+	// Requests are mageship's own registry requests tried again.
+	Requests int `json:"registry_requests"`
+}
+
+// String is the summary's line: "2 pushes, 1 registry request", leaving out what is 0.
+func (r Retried) String() string {
+	var parts []string
+	if r.Pushes > 0 {
+		parts = append(parts, fmt.Sprintf("%d push%s", r.Pushes, map[bool]string{true: "", false: "es"}[r.Pushes == 1]))
+	}
+	if r.Requests > 0 {
+		parts = append(parts, fmt.Sprintf("%d registry request%s", r.Requests, map[bool]string{true: "", false: "s"}[r.Requests == 1]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 type releaseStep struct {
@@ -112,7 +138,7 @@ type releaseStep struct {
 func Release(ctx context.Context, o Options) (ReleaseSummary, error) {
 	o = o.withDefaults()
 	step := o.progress.StartCheck("resolve")
-	ctx, rp, err := openRelease(ctx, o, "nothing was built")
+	rp, err := openRelease(ctx, o, "nothing was built")
 	if err != nil {
 		step.Done(err)
 		return ReleaseSummary{}, err
@@ -245,7 +271,7 @@ func (rp *releasePlan) sign(ctx context.Context, o Options) error {
 	}
 	for _, st := range rp.steps {
 		step := o.progress.Start("sign", st.subject())
-		sig, err := signIndex(ctx, rp.r, st.pub.Ref)
+		sig, err := signIndex(ctx, rp.reg, rp.r, st.pub.Ref)
 		step.Done(err)
 		if err != nil {
 			return fmt.Errorf("%w (no tag was moved)", err)
@@ -269,7 +295,7 @@ func (rp *releasePlan) resolveBases(ctx context.Context) error {
 		refs = append(refs, rp.r.BuilderImage)
 	}
 	for _, ref := range refs {
-		d, err := registry.Resolve(ctx, ref)
+		d, err := rp.reg.Resolve(ctx, ref)
 		if err != nil {
 			return fmt.Errorf("base image: %w", err)
 		}
@@ -286,11 +312,14 @@ type releasePlan struct {
 	dir   string // temporary: rendered Dockerfiles, metadata files, the host path's build contexts
 	dist  *owned.Dist
 	steps []*releaseStep
-	// throttle counts the 429s mageship's registry calls waited out (CountThrottling).
-	throttle  registry.Throttle
-	bases     map[string]string // base image reference -> digest, when the release began
-	goVersion string            // of the released binaries, from their build information
-	sbomMu    sync.Mutex        // one SBOM upload at a time; guards goVersion
+	// reg is the run's one registry client: every registry call of the release goes
+	// through it, and its counts are the summary's.
+	reg *registry.Client
+	// pushRetries counts the variants' pushes tried again (retryPush).
+	pushRetries atomic.Int64
+	bases       map[string]string // base image reference -> digest, when the release began
+	goVersion   string            // of the released binaries, from their build information
+	sbomMu      sync.Mutex        // one SBOM upload at a time; guards goVersion
 }
 
 // planRelease resolves the configuration and version and computes the builds for
@@ -325,8 +354,13 @@ func planRelease(ctx context.Context, o Options, plats []platform.Platform) (*re
 	if err != nil {
 		return nil, err
 	}
+	reg, err := registry.New()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
 	e := newEnv(ctx, r, o.Getenv)
-	rp := &releasePlan{r: r, info: info, plats: plats, dir: dir, dist: dist}
+	rp := &releasePlan{r: r, info: info, plats: plats, dir: dir, dist: dist, reg: reg}
 	for _, img := range r.Images {
 		for _, v := range []Variant{Production, Debug} {
 			tags, err := variantTags(v, info.Tags)
@@ -367,17 +401,11 @@ func (rp *releasePlan) checkPush(ctx context.Context) error {
 			continue
 		}
 		seen[img.Name] = true
-		if err := registry.CheckPush(ctx, img.Name); err != nil {
+		if err := rp.reg.CheckPush(ctx, img.Name); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// blobRace reports whether a push failed because the registry mixed up concurrent
-// uploads of one blob.
-func blobRace(err error) bool {
-	return strings.Contains(err.Error(), "provided digest did not match uploaded content")
 }
 
 // subject is how the steps call st, by its binary: "hello (production)".
@@ -385,28 +413,38 @@ func (st *releaseStep) subject() string {
 	return st.spec.Image.Binary + " (" + st.pub.Variant + ")"
 }
 
-// run builds and pushes st by digest, shown as the steps assemble and push; push
-// counts the compressed bytes of the index it pushed.
-func (st *releaseStep) run(ctx context.Context, o Options) (buildx.Metadata, error) {
+// pushWaits are the waits before a variant's push is tried again after a transient
+// failure BuildKit gave up on (a 5xx or 429 answer, a dropped connection): four tries
+// in all. Pushing again is safe: the push is by digest and no tag has moved, and the
+// blobs that made it are not uploaded again.
+var pushWaits = []time.Duration{2 * time.Second, 6 * time.Second, 18 * time.Second}
+
+// run builds and pushes st by digest, shown as the steps assemble and push, and tries
+// again where the failure allows it (retryPush); push counts the compressed bytes of
+// the index it pushed.
+func (st *releaseStep) run(ctx context.Context, rp *releasePlan, o Options) (buildx.Metadata, error) {
 	if err := st.spec.write(); err != nil {
 		return buildx.Metadata{}, err
 	}
 	b := startBuild(o.progress, st.subject(), true)
-	md, err := buildx.Run(ctx, st.spec.Build, buildx.WithStdout(b), buildx.WithStderr(b), buildx.WithEnv(o.Env))
-	if err != nil && ctx.Err() == nil && blobRace(err) {
-		// Both variants push their shared layers (COPY --link makes them identical) at
-		// once; distribution 2.8 can answer one of two concurrent uploads of a blob
-		// with DIGEST_INVALID. Once more: the blob is there now, BuildKit skips it.
-		fmt.Fprintf(o.Stderr, "note: the registry lost a concurrent upload of a shared layer; pushing %s (%s) once more\n", st.pub.Image, st.pub.Variant)
-		md, err = buildx.Run(ctx, st.spec.Build, buildx.WithStdout(b), buildx.WithStderr(b), buildx.WithEnv(o.Env))
-	}
-	if line, ok := throttledPush(err); ok {
-		// BuildKit's own push retries a 429 a few times and gives up; its output is
-		// in the log, and this says what happened in one line.
-		err = fmt.Errorf("pushing %s (%s): the registry throttled BuildKit's push (429 Too Many Requests) and BuildKit gave up: try again later, or ask for a higher rate limit; buildx said: %s", st.pub.Image, st.pub.Variant, line)
+	var md buildx.Metadata
+	retries, err := retryPush(ctx, pushWaits, sleepCtx, func(be *buildx.Error, wait time.Duration) {
+		when := "in " + wait.String()
+		if wait == 0 {
+			when = "at once"
+		}
+		fmt.Fprintf(o.Stderr, "note: pushing %s (%s): %s; pushing again %s\n", st.pub.Image, st.pub.Variant, firstLine(be.Cause()), when)
+	}, func(ctx context.Context) error {
+		var err error
+		md, err = st.assemble(ctx, o, b)
+		return err
+	})
+	rp.pushRetries.Add(int64(retries))
+	if err != nil {
+		err = st.failed(err, retries)
 	}
 	if err == nil {
-		if idx, derr := registry.Describe(ctx, st.pub.Image+"@"+md.Digest); derr == nil {
+		if idx, derr := rp.reg.Describe(ctx, st.pub.Image+"@"+md.Digest); derr == nil {
 			st.pushed = &idx
 			step := b.push()
 			for _, m := range idx.Platforms {
@@ -417,23 +455,88 @@ func (st *releaseStep) run(ctx context.Context, o Options) (buildx.Metadata, err
 	return md, b.done(err)
 }
 
-// throttledPush finds, in a failed buildx run's error, the line where the registry
-// answered 429 Too Many Requests.
-func throttledPush(err error) (string, bool) {
-	if err == nil {
-		return "", false
-	}
-	for _, line := range strings.Split(err.Error(), "\n") {
-		l := strings.ToLower(line)
-		if strings.Contains(l, "429") && strings.Contains(l, "too many requests") || strings.Contains(l, "toomanyrequests") {
-			line = strings.TrimSpace(line)
-			if n, rest, ok := strings.Cut(line, " "); ok && strings.HasPrefix(n, "#") {
-				line = rest // BuildKit's step number
-			}
-			return line, true
+// assemble builds st's image for its platforms and pushes it by digest, once, with
+// buildx: the one place a variant is assembled. Its output goes to out.
+func (st *releaseStep) assemble(ctx context.Context, o Options, out io.Writer) (buildx.Metadata, error) {
+	return buildx.Run(ctx, st.spec.Build, buildx.WithStdout(out), buildx.WithStderr(out), buildx.WithEnv(o.Env))
+}
+
+// retryPush runs push until it succeeds or fails for good, and returns how many
+// times it ran it again. A transient failure (buildx.Error.Transient) is tried again
+// after each of waits in turn, told to note first; the blob race, where the registry
+// lost one of two concurrent uploads of a shared layer (both variants push their
+// COPY --link layers at once), is tried again at once, once: the blob is there now.
+func retryPush(ctx context.Context, waits []time.Duration, sleep func(context.Context, time.Duration) error,
+	note func(*buildx.Error, time.Duration), push func(context.Context) error) (int, error) {
+	retries, raced := 0, false
+	for {
+		err := push(ctx)
+		var be *buildx.Error
+		if err == nil || ctx.Err() != nil || !errors.As(err, &be) {
+			return retries, err
 		}
+		switch {
+		case be.Kind == buildx.FailureBlobRace && !raced:
+			note(be, 0)
+			raced = true
+		case be.Transient() && len(waits) > 0:
+			note(be, waits[0])
+			if serr := sleep(ctx, waits[0]); serr != nil {
+				return retries, err
+			}
+			waits = waits[1:]
+		default:
+			return retries, err
+		}
+		retries++
 	}
-	return "", false
+}
+
+// failed words a failed build of st in one line that names the image, not the
+// build's files: what was pushed where, what the registry answered, and the fix; a
+// failure buildx could not classify keeps the tool's last lines below that line.
+func (st *releaseStep) failed(err error, retries int) error {
+	var be *buildx.Error
+	if !errors.As(err, &be) {
+		return err
+	}
+	doing := "building"
+	switch be.Kind {
+	case buildx.FailurePushStatus, buildx.FailurePushDropped, buildx.FailurePushUnreachable, buildx.FailureAuth, buildx.FailureBlobRace:
+		doing = "pushing"
+	}
+	tries := ""
+	if retries > 0 {
+		tries = fmt.Sprintf(" (%d tries)", retries+1)
+	}
+	return &stepError{msg: fmt.Sprintf("%s %s (%s) for %s%s: %s", doing, st.pub.Image, st.pub.Variant, platform.Strings(st.spec.Build.Platforms), tries, be.Cause()), err: err}
+}
+
+// stepError is a step's failure worded by the step; the tool's error is in its chain.
+type stepError struct {
+	msg string
+	err error
+}
+
+func (e *stepError) Error() string { return e.msg }
+func (e *stepError) Unwrap() error { return e.err }
+
+// firstLine is s up to its first line break.
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
+}
+
+// sleepCtx waits for d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
 }
 
 // runAll runs every step's build concurrently, at most r.Jobs at a time, and records
@@ -455,7 +558,7 @@ func (rp *releasePlan) runAll(ctx context.Context, o Options) error {
 				errs[i] = context.Cause(ctx)
 				return
 			}
-			md, err := st.run(ctx, o)
+			md, err := st.run(ctx, rp, o)
 			if err != nil {
 				errs[i] = err
 				cancel(err)
@@ -510,7 +613,7 @@ func joinLine(errs []error) error {
 // binaries against production's, kept in shas by image and platform).
 func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas *binaryDigests, o Options) error {
 	if st.pushed == nil {
-		idx, err := registry.Describe(ctx, st.pub.Ref)
+		idx, err := rp.reg.Describe(ctx, st.pub.Ref)
 		if err != nil {
 			return fmt.Errorf("verifying %s: %w (no tag was moved)", st.pub.Ref, err)
 		}
@@ -529,7 +632,7 @@ func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas *binary
 	for i, m := range idx.Platforms {
 		wg.Go(func() {
 			ref := st.pub.Image + "@" + m.Digest
-			image, err := imagefs.FromRegistry(ctx, ref, m.Platform)
+			image, err := imagefs.FromRegistry(ctx, ref, m.Platform, imagefs.WithClient(rp.reg))
 			if err != nil {
 				errs[i] = fmt.Errorf("verifying %s: %w", ref, err)
 				return
@@ -566,7 +669,7 @@ func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas *binary
 		}
 		for i, m := range idx.Platforms {
 			ref := st.pub.Image + "@" + m.Digest
-			art, goVersion, err := attachSBOM(ctx, images[i], st.spec.Image, ref, when)
+			art, goVersion, err := attachSBOM(ctx, rp.reg, images[i], st.spec.Image, ref, when)
 			if err != nil {
 				return fmt.Errorf("%w (no tag was moved)", err)
 			}
@@ -597,13 +700,14 @@ func (rp *releasePlan) publish(ctx context.Context, o Options) (ReleaseSummary, 
 		}
 	}
 	step := o.progress.Start("tag", fmt.Sprintf("%d tags", len(moves)))
-	if err := registry.Publish(ctx, moves, rp.floatGate(o)); err != nil {
+	if err := rp.reg.Publish(ctx, moves, rp.floatGate(o)); err != nil {
 		step.Done(err)
 		return ReleaseSummary{}, err
 	}
 	rp.settle(ctx, o, floating)
 	step.Done(nil)
-	sum := ReleaseSummary{Version: rp.info.Version, Revision: rp.info.Revision, Throttled: rp.throttle.Counts(),
+	sum := ReleaseSummary{Version: rp.info.Version, Revision: rp.info.Revision, Throttled: rp.reg.Throttled(),
+		Retried:   Retried{Pushes: int(rp.pushRetries.Load()), Requests: rp.reg.Transient()},
 		GoVersion: rp.goVersion, BaseImages: rp.bases, Steps: o.progress.Timings()}
 	if when, err := sourceDateEpoch(rp.info, o.Getenv); err == nil && !when.IsZero() {
 		sum.SourceDateEpoch = when.Unix()
@@ -626,7 +730,7 @@ func (rp *releasePlan) publish(ctx context.Context, o Options) (ReleaseSummary, 
 // the version it belongs on (version.Floating). git's tags need not be weighed again:
 // a floating tag is among the moves only where git allowed it.
 func (rp *releasePlan) floatOwners(ctx context.Context, repo string) (map[string]string, error) {
-	tags, err := registry.ListTags(ctx, repo)
+	tags, err := rp.reg.ListTags(ctx, repo)
 	if err != nil {
 		return nil, err
 	}
@@ -700,7 +804,7 @@ func (rp *releasePlan) settle(ctx context.Context, o Options, floating map[strin
 				continue
 			}
 			ref := st.pub.Image + ":" + owner + strings.TrimPrefix(t, base)
-			d, err := registry.Resolve(ctx, ref)
+			d, err := rp.reg.Resolve(ctx, ref)
 			if err != nil || d == "" {
 				fmt.Fprintf(o.Stderr, "warning: %s is released in %s, but %s cannot be read (%v): %s:%s stays on %s\n", owner, st.pub.Image, ref, err, st.pub.Image, t, rp.info.Version)
 				continue
@@ -712,7 +816,7 @@ func (rp *releasePlan) settle(ctx context.Context, o Options, floating map[strin
 	if len(moves) == 0 {
 		return
 	}
-	if err := registry.Publish(ctx, moves, nil); err != nil {
+	if err := rp.reg.Publish(ctx, moves, nil); err != nil {
 		fmt.Fprintf(o.Stderr, "warning: a higher version was released while this one was tagging, and putting the floating tags on it failed: %v\n", err)
 		return
 	}
@@ -837,6 +941,9 @@ func printSummary(o Options, s ReleaseSummary, file string) {
 	}
 	if s.Throttled.Waits() > 0 {
 		fmt.Fprintln(o.Stdout, "  registry throttling: "+s.Throttled.String())
+	}
+	if s.Retried != (Retried{}) {
+		fmt.Fprintln(o.Stdout, "  retried after transient failures: "+s.Retried.String())
 	}
 	if steps := o.progress.Summary(); steps != "" {
 		fmt.Fprintln(o.Stdout, "  steps: "+steps)

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
+	"testing/synctest"
 )
 
 // fakeRelease is a planned release of one image, production and debug, whose stages
@@ -100,8 +100,14 @@ func TestJoinLine(t *testing.T) {
 
 // TestVerifyAll: the images are verified at once, at most Jobs at a time, each
 // image's production before its debug; the error is the first failing step's, and
-// the other images still finish.
+// the other images still finish. In a synctest bubble: each verification blocks
+// until the test lets one end, once every goroutine is blocked (synctest.Wait), so the
+// number running then is all that can run at once.
 func TestVerifyAll(t *testing.T) {
+	synctest.Test(t, testVerifyAll)
+}
+
+func testVerifyAll(t *testing.T) {
 	rp := &releasePlan{}
 	rp.r.Jobs = 2
 	for _, img := range []string{"reg/a", "reg/b", "reg/c"} {
@@ -112,22 +118,36 @@ func TestVerifyAll(t *testing.T) {
 	var mu sync.Mutex
 	var done []string
 	running, most := 0, 0
-	err := rp.verifyAll(t.Context(), func(_ context.Context, st *releaseStep) error {
-		mu.Lock()
-		running++
-		most = max(most, running)
-		mu.Unlock()
-		time.Sleep(20 * time.Millisecond)
-		mu.Lock()
-		defer mu.Unlock()
-		running--
-		name := st.pub.Image + " " + st.pub.Variant
-		if name == "reg/b production" {
-			return errors.New("reg/b: image runs as root")
+	next := make(chan struct{})
+	finished := make(chan struct{})
+	var err error
+	go func() {
+		defer close(finished)
+		err = rp.verifyAll(t.Context(), func(_ context.Context, st *releaseStep) error {
+			mu.Lock()
+			running++
+			most = max(most, running)
+			mu.Unlock()
+			<-next
+			mu.Lock()
+			defer mu.Unlock()
+			running--
+			name := st.pub.Image + " " + st.pub.Variant
+			if name == "reg/b production" {
+				return errors.New("reg/b: image runs as root")
+			}
+			done = append(done, name)
+			return nil
+		})
+	}()
+	for ended := false; !ended; {
+		synctest.Wait()
+		select {
+		case <-finished:
+			ended = true
+		case next <- struct{}{}:
 		}
-		done = append(done, name)
-		return nil
-	})
+	}
 	if err == nil || err.Error() != "reg/b: image runs as root" {
 		t.Errorf("err = %v, want reg/b's failure", err)
 	}

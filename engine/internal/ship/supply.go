@@ -11,13 +11,12 @@ import (
 	"slices"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/mageship/mageship/engine/internal/config"
 	"github.com/mageship/mageship/engine/internal/imagefs"
+	"github.com/mageship/mageship/engine/internal/registry"
 	"github.com/mageship/mageship/engine/internal/sbom"
 	"github.com/mageship/mageship/engine/internal/sign"
 )
@@ -43,14 +42,14 @@ func sbomOf(image v1.Image, img config.ResolvedImage, ref string, created time.T
 
 // attachSBOM makes and attaches the SBOM of the platform image ref and returns the
 // SBOM artifact's reference (repository@digest) and the binary's Go version.
-func attachSBOM(ctx context.Context, image v1.Image, img config.ResolvedImage, ref string, created time.Time) (string, string, error) {
+func attachSBOM(ctx context.Context, reg *registry.Client, image v1.Image, img config.ResolvedImage, ref string, created time.Time) (string, string, error) {
 	doc, goVersion, err := sbomOf(image, img, ref, created)
 	if err != nil {
 		return "", "", fmt.Errorf("making the SBOM of %s: %w", ref, err)
 	}
-	art, err := sbom.Attach(ctx, ref, doc)
+	art, err := sbom.Attach(ctx, ref, doc, sbom.WithClient(reg))
 	if err != nil {
-		return "", "", fmt.Errorf("attaching the SBOM to %s: %w; or set %s=off", ref, err, config.EnvSBOM)
+		return "", "", fmt.Errorf("%w; or set %s=off", err, config.EnvSBOM)
 	}
 	return art, goVersion, nil
 }
@@ -78,13 +77,15 @@ func checkSigning(r config.Resolved) error {
 }
 
 // signIndex signs ref (repository@digest) with cosign and returns the signature's
-// reference: the Sigstore bundle cosign attached to ref as a referrer.
-func signIndex(ctx context.Context, r config.Resolved, ref string) (string, error) {
+// reference: the Sigstore bundle cosign attached to ref as a referrer. An index that
+// carries a signature by this key already is not signed again, so that re-runs leave
+// one signature.
+func signIndex(ctx context.Context, reg *registry.Client, r config.Resolved, ref string) (string, error) {
 	d, err := name.NewDigest(ref)
 	if err != nil {
 		return "", err
 	}
-	before, err := signatures(ctx, d)
+	before, err := signatures(ctx, reg, ref)
 	if err != nil {
 		return "", err
 	}
@@ -96,7 +97,7 @@ func signIndex(ctx context.Context, r config.Resolved, ref string) (string, erro
 	if err := sign.Sign(ctx, ref, signOptions(r), r.Env); err != nil {
 		return "", err
 	}
-	after, err := signatures(ctx, d)
+	after, err := signatures(ctx, reg, ref)
 	if err != nil {
 		return "", err
 	}
@@ -108,21 +109,17 @@ func signIndex(ctx context.Context, r config.Resolved, ref string) (string, erro
 	return "", fmt.Errorf("cosign signed %s but left no new %s referrer", ref, sigstoreBundle)
 }
 
-// signatures are the digests of the Sigstore bundles attached to d as referrers.
-func signatures(ctx context.Context, d name.Digest) ([]string, error) {
-	idx, err := remote.Referrers(d, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain))
+// signatures are the digests of the Sigstore bundles attached to ref
+// (repository@digest) as referrers. A registry that lists a referrer by its config's
+// media type has that referrer's manifest read (registry.Client.Referrers).
+func signatures(ctx context.Context, reg *registry.Client, ref string) ([]string, error) {
+	found, err := reg.Referrers(ctx, ref, sigstoreBundle)
 	if err != nil {
-		return nil, fmt.Errorf("finding the signatures attached to %s: %w", d, err)
-	}
-	im, err := idx.IndexManifest()
-	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("finding the signatures attached to %s: %w", ref, err)
 	}
 	var sigs []string
-	for _, m := range im.Manifests {
-		if m.ArtifactType == sigstoreBundle {
-			sigs = append(sigs, m.Digest.String())
-		}
+	for _, m := range found {
+		sigs = append(sigs, m.Digest.String())
 	}
 	return sigs, nil
 }

@@ -127,7 +127,7 @@ func TestBadInput(t *testing.T) {
 		{name: "registry answering 401", env: func(string) []string {
 			return []string{"MAGESHIP_IMAGE=" + vars["MAGESHIP_RIG_AUTH_REGISTRY"] + "/bad/hello"}
 		}, args: []string{"release"}, want: "run docker login " + vars["MAGESHIP_RIG_AUTH_REGISTRY"]},
-		{name: "registry answering 500 throughout", env: func(string) []string { return []string{"MAGESHIP_IMAGE=" + faulty.Addr + "/bad/hello"} }, args: []string{"release"}, want: "answered 500 after retries"},
+		{name: "registry answering 500 throughout", env: func(string) []string { return []string{"MAGESHIP_IMAGE=" + faulty.Addr + "/bad/hello"} }, args: []string{"release"}, want: "answered 500 Internal Server Error 4 times"},
 		{name: "release on a dirty tree", setup: func(t *testing.T, dir string) { write(t, filepath.Join(dir, "scratch.txt"), "x") }, env: envs(), args: []string{"release"}, want: "work tree has uncommitted changes: commit or stash them, or set MAGESHIP_ALLOW_DIRTY=1"},
 		{name: "not a git repository", setup: func(t *testing.T, dir string) { os.RemoveAll(filepath.Join(dir, ".git")) }, env: envs(), args: []string{"release"}, want: "is not a git repository: run git init, or set VERSION"},
 		{name: "no git binary", env: envs("PATH=" + noGit), args: []string{"release"}, want: "git not found on PATH: install git, or set VERSION"},

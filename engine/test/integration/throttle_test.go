@@ -70,9 +70,8 @@ func TestReleaseThrottled(t *testing.T) {
 			return fault{}
 		})
 		start := time.Now()
-		// Without SBOMs, whose artifact uploads would take some of the 429s: the
-		// sbom package writes through go-containerregistry's own retries, which
-		// this count does not see (a known gap).
+		// Without SBOMs, whose artifact uploads would take some of the 429s (they
+		// are counted too: TestReleaseRegistryFaults).
 		out := rigtest.Mage(t, dir, vars, []string{"MAGESHIP_IMAGE=" + repo, "MAGESHIP_SBOM=off"}, "release")
 		took := time.Since(start)
 		if got := faulty.failures(); got != 4 {
