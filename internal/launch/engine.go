@@ -97,19 +97,22 @@ func sanitize(s string) string {
 // of the published version into a directory of its own (go build takes no @version),
 // or go build -o in a source directory, where the go command decides whether out is
 // up to date. -v names each package it compiles, which is how the launcher learns
-// that a source directory's engine is being rebuilt. The go command runs with the Go
+// that a source directory's engine is being rebuilt. -trimpath and CGO_ENABLED=0 are
+// the flags the host build path compiles the service with, so that on this machine's
+// platform the standard library, two thirds of the engine's compile, is compiled once
+// for both; -s -w leave out the symbol table and DWARF. The go command runs with the Go
 // settings that would steer it into the service's module (GOFLAGS such as
 // -mod=vendor, GOWORK, a cross GOOS/GOARCH) cleared: the engine is built for this
 // machine, in its own module.
 func (s source) buildCommand(ctx context.Context, env []string, out string) *exec.Cmd {
 	var cmd *exec.Cmd
 	if s.dir != "" {
-		cmd = exec.CommandContext(ctx, "go", "build", "-v", "-o", out, "."+enginePkg)
+		cmd = exec.CommandContext(ctx, "go", "build", "-v", "-trimpath", "-ldflags=-s -w", "-o", out, "."+enginePkg)
 		cmd.Dir = filepath.Join(s.dir, "engine")
 		cmd.Env = goEnv(env)
 		return cmd
 	}
-	cmd = exec.CommandContext(ctx, "go", "install", s.path+"/engine"+enginePkg+"@"+s.version)
+	cmd = exec.CommandContext(ctx, "go", "install", "-trimpath", "-ldflags=-s -w", s.path+"/engine"+enginePkg+"@"+s.version)
 	cmd.Dir = filepath.Dir(out)
 	cmd.Env = append(goEnv(env), "GOBIN="+filepath.Dir(out))
 	return cmd

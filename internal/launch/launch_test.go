@@ -78,11 +78,11 @@ func TestBuildCommand(t *testing.T) {
 		dir, bin string // bin: GOBIN
 	}{
 		{name: "published version", src: source{path: Module, version: "v1.4.0"},
-			args: []string{"go", "install", Module + "/engine/cmd/mageship@v1.4.0"}, dir: "/cache/x", bin: "/cache/x"},
+			args: []string{"go", "install", "-trimpath", "-ldflags=-s -w", Module + "/engine/cmd/mageship@v1.4.0"}, dir: "/cache/x", bin: "/cache/x"},
 		{name: "fork", src: source{path: "example.com/fork/mageship", version: "v1.4.1"},
-			args: []string{"go", "install", "example.com/fork/mageship/engine/cmd/mageship@v1.4.1"}, dir: "/cache/x", bin: "/cache/x"},
+			args: []string{"go", "install", "-trimpath", "-ldflags=-s -w", "example.com/fork/mageship/engine/cmd/mageship@v1.4.1"}, dir: "/cache/x", bin: "/cache/x"},
 		{name: "source directory", src: source{dir: "/src/mageship"},
-			args: []string{"go", "build", "-v", "-o", "/cache/x/mageship", "./cmd/mageship"}, dir: "/src/mageship/engine"},
+			args: []string{"go", "build", "-v", "-trimpath", "-ldflags=-s -w", "-o", "/cache/x/mageship", "./cmd/mageship"}, dir: "/src/mageship/engine"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := tc.src.buildCommand(context.Background(), env, "/cache/x/mageship")
