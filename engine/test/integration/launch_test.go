@@ -48,7 +48,7 @@ func newPublishedService(t *testing.T, vars map[string]string) publishedService 
 
 	s := publishedService{dir: rigtest.Example(t, "hello"), version: version}
 	s.env = rigtest.Environ(vars,
-		"GOPROXY=file://"+filepath.Join(shared, "cache", "download")+","+proxy.URL,
+		"GOPROXY=file://"+filepath.Join(shared, "cache", "download")+"|"+proxy.URL,
 		"GOSUMDB=off", "GOFLAGS=", "GOWORK=off", "GOTOOLCHAIN=local", "GOMODCACHE="+modCache(t),
 		"MAGEFILE_CACHE="+t.TempDir(), "MAGESHIP_CACHE_DIR="+t.TempDir())
 	rigtest.Run(t, s.dir, s.env, "go", "mod", "edit", "-dropreplace=github.com/mageship/mageship", "-require=github.com/mageship/mageship@"+version)
@@ -56,6 +56,14 @@ func newPublishedService(t *testing.T, vars map[string]string) publishedService 
 	rigtest.Git(t, s.dir, "commit", "-q", "-am", "mageship "+version)
 	s.mage = filepath.Join(t.TempDir(), "mage-hello")
 	rigtest.Run(t, s.dir, s.env, "go", "tool", "mage", "-compile", s.mage)
+	proxy.Take()
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, r := range proxy.Take() {
+				t.Logf("proxy: %+v", r)
+			}
+		}
+	})
 	return s
 }
 
@@ -89,6 +97,16 @@ func runTimed(t *testing.T, dir string, env []string, bin string, args ...string
 	return lines, total, err
 }
 
+// plain is the output as the process wrote it.
+func plain(ls []timedLine) string {
+	var b strings.Builder
+	for _, l := range ls {
+		b.WriteString(l.text + "\n")
+	}
+	return b.String()
+}
+
+// joinLines is the output with each line's time, to show.
 func joinLines(ls []timedLine) string {
 	var b strings.Builder
 	for _, l := range ls {
@@ -119,11 +137,11 @@ func TestEngineFirstRun(t *testing.T) {
 	if lines[0].at > 2*time.Second {
 		t.Errorf("the compiling line came %.2fs after the target started, want within 2 s", lines[0].at.Seconds())
 	}
-	m := compiledLine.FindStringSubmatch(out)
+	m := compiledLine.FindStringSubmatch(plain(lines))
 	if m == nil {
 		t.Fatalf("no line says how long the compile took:\n%s", out)
 	}
-	if !strings.Contains(out, "ok   engine") {
+	if !strings.Contains(plain(lines), "ok   engine") {
 		t.Errorf("mage doctor did not run the engine's checks:\n%s", out)
 	}
 	t.Logf("first run with empty caches: compiling line after %.2fs, engine compiled in %ss, %.1fs in all", lines[0].at.Seconds(), m[1], total.Seconds())
@@ -133,7 +151,7 @@ func TestEngineFirstRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the second mage doctor failed: %v\n%s", err, out)
 	}
-	if compilingLine.MatchString(out) || compiledLine.MatchString(out) {
+	if compilingLine.MatchString(plain(lines)) || compiledLine.MatchString(plain(lines)) {
 		t.Errorf("the second run compiled the engine again:\n%s", out)
 	}
 	t.Logf("second run: %.2fs in all (doctor's own checks included)", total.Seconds())
@@ -147,7 +165,7 @@ func TestEngineConcurrentFirstRuns(t *testing.T) {
 	cache := t.TempDir()
 	env := append(s.env, "MAGESHIP_CACHE_DIR="+cache)
 
-	outs := make([]string, 2)
+	outs, texts := make([]string, 2), make([]string, 2)
 	errs := make([]error, 2)
 	var wg sync.WaitGroup
 	for i := range outs {
@@ -155,7 +173,7 @@ func TestEngineConcurrentFirstRuns(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			lines, _, err := runTimed(t, s.dir, env, s.mage, "doctor")
-			outs[i], errs[i] = joinLines(lines), err
+			outs[i], texts[i], errs[i] = joinLines(lines), plain(lines), err
 		}()
 	}
 	wg.Wait()
@@ -164,9 +182,8 @@ func TestEngineConcurrentFirstRuns(t *testing.T) {
 			t.Errorf("run %d failed: %v\n%s", i, errs[i], testfix.TailLines(outs[i], 30))
 		}
 	}
-	all := strings.Join(outs, "")
-	if n := len(compilingLine.FindAllString(all, -1)); n != 1 {
-		t.Errorf("two concurrent first runs compiled the engine %d times, want once:\n%s", n, all)
+	if n := len(compilingLine.FindAllString(strings.Join(texts, ""), -1)); n != 1 {
+		t.Errorf("two concurrent first runs compiled the engine %d times, want once:\n%s", n, strings.Join(outs, ""))
 	}
 	entries, err := os.ReadDir(filepath.Join(cache, "engine"))
 	if err != nil {
