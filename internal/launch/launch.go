@@ -58,12 +58,6 @@ func Run(ctx context.Context, target string, args ...string) error {
 	if err != nil {
 		return err
 	}
-	errFile, err := os.CreateTemp("", "mageship-error-")
-	if err != nil {
-		return err
-	}
-	errFile.Close()
-	defer os.Remove(errFile.Name())
 	cache, err := cacheDir(env)
 	if err != nil {
 		return err
@@ -72,6 +66,13 @@ func Run(ctx context.Context, target string, args ...string) error {
 	if err != nil {
 		return err
 	}
+	errFile, err := os.CreateTemp("", "mageship-error-")
+	if err != nil {
+		release()
+		return err
+	}
+	errFile.Close()
+	defer os.Remove(errFile.Name())
 	req := request{
 		Protocol: protocol, Target: target, Args: args, Config: config.Get(),
 		Template: mageship.DockerfileTemplate, DockerIgnore: mageship.DockerIgnore,
