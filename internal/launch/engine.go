@@ -195,7 +195,8 @@ func engine(ctx context.Context, s source, env []string, cache string, tc toolch
 }
 
 // build runs the build command; it prints the compiling line at once when announce
-// is set, else when the go command names a package it compiles.
+// is set, else when the go command names a package it compiles (a relink of
+// packages the build cache holds, a few seconds, says nothing).
 func (s source) build(ctx context.Context, env []string, out string, tc toolchain, announce bool, log io.Writer) error {
 	start := time.Now()
 	var once sync.Once

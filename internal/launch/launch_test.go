@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestLocateIn: which engine the targets run, from the magefile binary's build info.
@@ -193,7 +194,10 @@ func TestEngineFromSource(t *testing.T) {
 	if log.Len() > 0 {
 		t.Errorf("a run with nothing changed printed %q", log.String())
 	}
-	writeFile(t, filepath.Join(repo, "engine", "cmd", "mageship", "main.go"), "package main\n\nfunc main() { println(\"two\") }\n")
+	// Source the build cache has never seen (-trimpath makes a package's cache key
+	// independent of its directory): a package recompiled, not only relinked.
+	stamp := time.Now().Format(time.RFC3339Nano)
+	writeFile(t, filepath.Join(repo, "engine", "cmd", "mageship", "main.go"), "package main\n\nconst stamp = \""+stamp+"\"\n\nfunc main() { println(\"two\") }\n")
 	bin, release, err := engine(context.Background(), src, env, cache, tc, &log)
 	if err != nil {
 		t.Fatal(err)
