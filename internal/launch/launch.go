@@ -1,10 +1,11 @@
 // Package launch runs mageship's engine for a Mage target. The engine
 // (github.com/mageship/mageship/engine, a module of its own) holds everything heavy:
-// the Docker client, go-containerregistry, BuildKit's command lines. It is built and
-// run with `go run` in its own module graph, at exactly the version of these targets,
-// so that none of its dependencies enter the module graph of the service that imports
-// the targets. The go command caches the built engine (Go 1.24+), so a run after the
-// first costs a cache lookup.
+// the Docker client, go-containerregistry, BuildKit's command lines. It is built with
+// the go command in its own module graph, at exactly the version of these targets, so
+// that none of its dependencies enter the module graph of the service that imports the
+// targets, into a cache directory (MAGESHIP_CACHE_DIR, default os.UserCacheDir()/mageship)
+// once per engine version and Go version, and then started directly: a run after the
+// first costs a stat and an exec.
 package launch
 
 import (
@@ -57,8 +58,17 @@ func Run(ctx context.Context, target string, args ...string) error {
 	if err != nil {
 		return err
 	}
+	cache, err := cacheDir(env)
+	if err != nil {
+		return err
+	}
+	bin, release, err := engine(ctx, src, env, cache, thisToolchain(), os.Stderr)
+	if err != nil {
+		return err
+	}
 	errFile, err := os.CreateTemp("", "mageship-error-")
 	if err != nil {
+		release()
 		return err
 	}
 	errFile.Close()
@@ -68,7 +78,9 @@ func Run(ctx context.Context, target string, args ...string) error {
 		Template: mageship.DockerfileTemplate, DockerIgnore: mageship.DockerIgnore,
 		Env: env, Dir: dir, ErrorFile: errFile.Name(),
 	}
-	runErr := run(ctx, src.command(env), req)
+	cmd := exec.Command(bin)
+	cmd.Env = env
+	runErr := run(ctx, cmd, req, release)
 	if b, _ := os.ReadFile(errFile.Name()); len(b) > 0 {
 		return errors.New(string(b))
 	}
@@ -91,36 +103,6 @@ func (s source) String() string {
 		return filepath.Join(s.dir, "engine")
 	}
 	return s.path + "/engine@" + s.version
-}
-
-// command is the go run that builds (or finds in the build cache) and starts the
-// engine. The go command runs with the Go settings that would steer it into the
-// service's module (GOFLAGS such as -mod=vendor, GOWORK, a cross GOOS/GOARCH)
-// cleared: the engine is built for this machine, in its own module. The engine gets
-// the untouched environment in the request.
-func (s source) command(env []string) *exec.Cmd {
-	var cmd *exec.Cmd
-	if s.dir != "" {
-		cmd = exec.Command("go", "run", "."+enginePkg)
-		cmd.Dir = filepath.Join(s.dir, "engine")
-	} else {
-		cmd = exec.Command("go", "run", s.path+"/engine"+enginePkg+"@"+s.version)
-	}
-	cmd.Env = goRunEnv(env)
-	return cmd
-}
-
-func goRunEnv(env []string) []string {
-	var out []string
-	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case "GOFLAGS", "GOWORK", "GOOS", "GOARCH", "GOARM", "GOAMD64", "GOARM64", "CGO_ENABLED":
-			continue
-		}
-		out = append(out, kv)
-	}
-	return append(out, "GOWORK=off", "CGO_ENABLED=0")
 }
 
 // locate finds the engine matching these targets, from the build information of the
@@ -188,17 +170,20 @@ func goModDir(ctx context.Context, dir string, env []string) (string, error) {
 	return filepath.Dir(gomod), nil
 }
 
-// run starts cmd, writes req to its stdin and keeps stdin open until the engine ends
-// or ctx is done: closing it is how the engine learns to stop (the go command in
-// between would not pass a signal on). After that the engine gets waitDelay to clean
-// up before the go command is killed.
-func run(ctx context.Context, cmd *exec.Cmd, req request) error {
+// run starts cmd, calls started once the engine runs (or could not start), writes
+// req to its stdin and keeps stdin open until the engine ends or ctx is done: closing
+// it is how the engine learns to stop, whatever its parent. After that the engine
+// gets waitDelay to clean up before it is killed.
+func run(ctx context.Context, cmd *exec.Cmd, req request, started func()) error {
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
+		started()
 		return err
 	}
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	started()
+	if err != nil {
 		return err
 	}
 	werr := json.NewEncoder(stdin).Encode(req)

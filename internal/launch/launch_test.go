@@ -1,13 +1,19 @@
 package launch
 
 import (
+	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // TestLocateIn: which engine the targets run, from the magefile binary's build info.
@@ -63,19 +69,155 @@ func TestLocateIn(t *testing.T) {
 	}
 }
 
-// TestCommand: the go run that starts the engine, and the settings it runs without.
-func TestCommand(t *testing.T) {
-	env := []string{"HOME=/root", "GOFLAGS=-mod=vendor", "GOWORK=/src/go.work", "GOOS=windows", "GOARCH=arm64", "CGO_ENABLED=1", "GOPROXY=https://proxy.example.com"}
-	cmd := source{path: Module, version: "v1.4.0"}.command(env)
-	if want := []string{"go", "run", Module + "/engine/cmd/mageship@v1.4.0"}; !slices.Equal(cmd.Args, want) {
-		t.Errorf("args = %q, want %q", cmd.Args, want)
+// TestBuildCommand: the go command that builds the engine, and the settings it runs without.
+func TestBuildCommand(t *testing.T) {
+	env := []string{"HOME=/root", "GOFLAGS=-mod=vendor", "GOWORK=/src/go.work", "GOOS=windows", "GOARCH=arm64", "CGO_ENABLED=1", "GOBIN=/go/bin", "GOPROXY=https://proxy.example.com"}
+	for _, tc := range []struct {
+		name     string
+		src      source
+		args     []string
+		dir, bin string // bin: GOBIN
+	}{
+		{name: "published version", src: source{path: Module, version: "v1.4.0"},
+			args: []string{"go", "install", "-trimpath", "-ldflags=-s -w", Module + "/engine/cmd/mageship@v1.4.0"}, dir: "/cache/x", bin: "/cache/x"},
+		{name: "fork", src: source{path: "example.com/fork/mageship", version: "v1.4.1"},
+			args: []string{"go", "install", "-trimpath", "-ldflags=-s -w", "example.com/fork/mageship/engine/cmd/mageship@v1.4.1"}, dir: "/cache/x", bin: "/cache/x"},
+		{name: "source directory", src: source{dir: "/src/mageship"},
+			args: []string{"go", "build", "-v", "-trimpath", "-ldflags=-s -w", "-o", "/cache/x/mageship", "./cmd/mageship"}, dir: "/src/mageship/engine"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := tc.src.buildCommand(context.Background(), env, "/cache/x/mageship")
+			if !slices.Equal(cmd.Args, tc.args) || cmd.Dir != tc.dir {
+				t.Errorf("args %q in %s, want %q in %s", cmd.Args, cmd.Dir, tc.args, tc.dir)
+			}
+			want := []string{"HOME=/root", "GOPROXY=https://proxy.example.com", "GOWORK=off", "CGO_ENABLED=0"}
+			if tc.bin != "" {
+				want = append(want, "GOBIN="+tc.bin)
+			}
+			if !slices.Equal(cmd.Env, want) {
+				t.Errorf("env = %q, want %q", cmd.Env, want)
+			}
+		})
 	}
-	want := []string{"HOME=/root", "GOPROXY=https://proxy.example.com", "GOWORK=off", "CGO_ENABLED=0"}
-	if !slices.Equal(cmd.Env, want) {
-		t.Errorf("env = %q, want %q", cmd.Env, want)
+}
+
+// TestBinPath: one binary per engine version (or source directory), Go version and platform.
+func TestBinPath(t *testing.T) {
+	tc := toolchain{goVersion: "go1.26.8", goos: "linux", goarch: "amd64"}
+	if runtime.GOOS == "windows" {
+		t.Skip("the binary is mageship.exe there")
 	}
-	cmd = source{dir: "/src/mageship"}.command(env)
-	if want := []string{"go", "run", "./cmd/mageship"}; !slices.Equal(cmd.Args, want) || cmd.Dir != "/src/mageship/engine" {
-		t.Errorf("from a directory: args %q in %s", cmd.Args, cmd.Dir)
+	for _, c := range []struct {
+		src  source
+		want string
+	}{
+		{source{path: Module, version: "v1.4.0"}, "/c/engine/v1.4.0-go1.26.8-linux-amd64/mageship"},
+		{source{path: Module, version: "v0.0.0-20261207-abcdef+incompatible"}, "/c/engine/v0.0.0-20261207-abcdef+incompatible-go1.26.8-linux-amd64/mageship"},
+		{source{path: "example.com/fork/mageship", version: "v1.4.0"}, "/c/engine/v1.4.0-go1.26.8-linux-amd64-" + shortHash("example.com/fork/mageship") + "/mageship"},
+		{source{dir: "/src/mageship"}, "/c/engine/dir-" + shortHash("/src/mageship") + "-go1.26.8-linux-amd64/mageship"},
+	} {
+		if got := c.src.binPath("/c", tc); got != c.want {
+			t.Errorf("binPath(%v) = %s, want %s", c.src, got, c.want)
+		}
+	}
+	v140 := source{path: Module, version: "v1.4.0"}
+	if v140.binPath("/c", toolchain{goVersion: "go1.27.0", goos: "linux", goarch: "amd64"}) == v140.binPath("/c", tc) {
+		t.Error("a new Go version shares the old one's engine")
+	}
+}
+
+func TestCacheDir(t *testing.T) {
+	if got, err := cacheDir([]string{EnvCacheDir + "=/a", EnvCacheDir + "=/b"}); err != nil || got != filepath.Clean("/b") {
+		t.Errorf("cacheDir with %s = %s, %v", EnvCacheDir, got, err)
+	}
+	ucd, err := os.UserCacheDir()
+	if err != nil {
+		t.Skip(err)
+	}
+	if got, err := cacheDir(nil); err != nil || got != filepath.Join(ucd, "mageship") {
+		t.Errorf("cacheDir = %s, %v; want %s", got, err, filepath.Join(ucd, "mageship"))
+	}
+}
+
+// TestEngineFromSource builds a stand-in engine from a source directory with the real
+// go command: the first run compiles and says so, concurrent runs build once, a run
+// with nothing changed says nothing, and a change is rebuilt.
+func TestEngineFromSource(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	repo := t.TempDir()
+	writeFile(t, filepath.Join(repo, "engine", "go.mod"), "module "+EngineModule+"\n\ngo 1.21\n")
+	writeFile(t, filepath.Join(repo, "engine", "cmd", "mageship", "main.go"), "package main\n\nfunc main() { println(\"one\") }\n")
+	src := source{dir: repo}
+	cache := t.TempDir()
+	env := append(os.Environ(), "GOFLAGS=-mod=mod")
+	tc := thisToolchain()
+
+	var mu sync.Mutex
+	var logs []string
+	var wg sync.WaitGroup
+	for range [3]int{} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var log strings.Builder
+			bin, release, err := engine(context.Background(), src, env, cache, tc, &log)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			release()
+			if bin != src.binPath(cache, tc) {
+				t.Errorf("engine = %s, want %s", bin, src.binPath(cache, tc))
+			}
+			mu.Lock()
+			logs = append(logs, log.String())
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	all := strings.Join(logs, "")
+	if n := strings.Count(all, "mageship: compiling the engine from "+filepath.Join(repo, "engine")); n != 1 {
+		t.Errorf("three concurrent first runs printed the compiling line %d times, want 1:\n%s", n, all)
+	}
+	if !regexp.MustCompile(`(?m)^mageship: engine compiled in \d+\.\ds$`).MatchString(all) {
+		t.Errorf("no line saying how long it took:\n%s", all)
+	}
+
+	var log strings.Builder
+	if _, release, err := engine(context.Background(), src, env, cache, tc, &log); err != nil {
+		t.Fatal(err)
+	} else {
+		release()
+	}
+	if log.Len() > 0 {
+		t.Errorf("a run with nothing changed printed %q", log.String())
+	}
+	// Source the build cache has never seen (-trimpath makes a package's cache key
+	// independent of its directory): a package recompiled, not only relinked.
+	stamp := time.Now().Format(time.RFC3339Nano)
+	writeFile(t, filepath.Join(repo, "engine", "cmd", "mageship", "main.go"), "package main\n\nconst stamp = \""+stamp+"\"\n\nfunc main() { println(\"two\") }\n")
+	bin, release, err := engine(context.Background(), src, env, cache, tc, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	if !strings.Contains(log.String(), "mageship: compiling the engine") {
+		t.Errorf("a changed source was rebuilt silently: %q", log.String())
+	}
+	out, _ := exec.Command(bin).CombinedOutput()
+	if strings.TrimSpace(string(out)) != "two" {
+		t.Errorf("the rebuilt engine prints %q, want two", out)
+	}
+}
+
+func writeFile(t *testing.T, p, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,7 +1,8 @@
 // Command mageship is mageship's engine: the program the Mage targets
-// (github.com/mageship/mageship/pkg/targets) run, with go run, in a module graph of
-// its own, so that its dependencies (the Docker client, go-containerregistry, ...)
-// never enter the module graph of the service that imports the targets.
+// (github.com/mageship/mageship/pkg/targets) build in a module graph of its own, once
+// per version into a cache directory, and start, so that its dependencies (the Docker
+// client, go-containerregistry, ...) never enter the module graph of the service that
+// imports the targets.
 //
 // It reads one request, a JSON value, from stdin: the target, its arguments, the
 // magefile's configuration, mageship's Dockerfile template and .dockerignore, the
@@ -69,8 +70,7 @@ func serve(req request) error {
 	// The environment is the one the target saw, read once there. It reaches every
 	// child process explicitly (ship.Options.Env, config.Resolved.Env); it is also made
 	// this process's environment, for the libraries that read theirs (the Docker
-	// client's DOCKER_HOST, go-containerregistry's DOCKER_CONFIG), since the go
-	// command that built this engine ran with a few Go settings cleared.
+	// client's DOCKER_HOST, go-containerregistry's DOCKER_CONFIG).
 	os.Clearenv()
 	for _, kv := range req.Env {
 		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {

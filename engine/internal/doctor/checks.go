@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -331,4 +332,76 @@ func loopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// checkConfig reports the configuration, or why it did not resolve and what to change.
+// Without either there is nothing to report.
+func checkConfig(n Need) Check {
+	c := Check{Name: "config", Required: true}
+	switch {
+	case n.ConfigErr != nil:
+		c.Detail, c.Fix = splitFix(n.ConfigErr.Error())
+	case n.Config != "":
+		c.OK, c.Detail = true, n.Config
+	default:
+		return Check{}
+	}
+	return c
+}
+
+// fixVerbs start the fix that mageship's configuration errors end with, after ": ".
+var fixVerbs = []string{"add", "commit", "delete", "give", "install", "leave", "list", "move", "name",
+	"point", "put", "remove", "rename", "run", "set", "start", "unset", "use", "write"}
+
+// splitFix cuts a configuration error such as `several main packages (./a, ./b): list
+// the images to ship in ...` into what is wrong and the fix, at the last ": " that a
+// fix follows.
+func splitFix(msg string) (detail, fix string) {
+	for i := strings.LastIndex(msg, ": "); i > 0; i = strings.LastIndex(msg[:i], ": ") {
+		rest := msg[i+2:]
+		first, _, _ := strings.Cut(rest, " ")
+		if slices.Contains(fixVerbs, first) {
+			return msg[:i], rest
+		}
+	}
+	return msg, "change the setting it names (config.Set in your magefile, or the MAGESHIP_* variable), then run mage doctor again"
+}
+
+// checkDist warns when git would commit what mageship writes into n.Dist: it asks
+// git whether a file there is ignored (a file git already tracks is not).
+func checkDist(ctx context.Context, o options, n Need) Check {
+	if n.Dist == "" {
+		return Check{}
+	}
+	c := Check{Name: "dist"}
+	rel, err := filepath.Rel(n.Dir, n.Dist)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		rel = n.Dist
+	}
+	probe := filepath.Join(n.Dist, ".mageship-manifest.json")
+	out, err := command.CombinedOutput(ctx, command.Cmd{Name: "git", Args: []string{"check-ignore", "-q", probe}, Dir: n.Dir, Env: n.Env})
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		c.OK, c.Detail = true, rel+" is ignored by git"
+	case errors.As(err, &exit) && exit.ExitCode() == 1:
+		c.Detail = rel + " is not ignored by git: git add -A would commit the logs, binaries and manifest mageship writes there"
+		c.Fix = fmt.Sprintf("echo '/%s/' >> .gitignore", filepath.ToSlash(rel))
+		if filepath.IsAbs(rel) {
+			c.Fix = "add " + rel + " to the .gitignore of its repository"
+		}
+	default:
+		// Not a git repository, a directory outside it, or no git: nothing to commit.
+		c.OK = true
+		c.Detail = "not checked: " + firstOutputLine(out, err)
+	}
+	return c
+}
+
+// firstOutputLine is the first line of a failed command's output, else its error.
+func firstOutputLine(out []byte, err error) string {
+	if line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n"); line != "" {
+		return line
+	}
+	return err.Error()
 }

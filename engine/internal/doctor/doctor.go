@@ -26,11 +26,20 @@ type Need struct {
 	// Env is the environment the docker commands get and BUILDX_BUILDER is read from.
 	// Default: os.Environ().
 	Env []string
+	// Config says what the configuration (magefile and environment) resolved to,
+	// e.g. "1 image: hello (./cmd/hello)"; ConfigErr is why it did not resolve, which
+	// the config check reports with its fix while every other check still runs, on
+	// the defaults. With both empty there is no config check.
+	Config    string
+	ConfigErr error
+	// Dir is the module directory and Dist mageship's output directory (absolute):
+	// the dist check asks git whether Dist is ignored. An empty Dist: no dist check.
+	Dir, Dist string
 }
 
 // Check is the outcome of one check.
 type Check struct {
-	// Name is engine, buildx, builder, emulation or login.
+	// Name is config, engine, buildx, builder, emulation, login or dist.
 	Name string
 	OK   bool
 	// Detail says what was found, or what is wrong. It never holds a credential.
@@ -50,20 +59,59 @@ type Report struct {
 	Checks []Check
 }
 
-// Run checks the engine, buildx, the builder, emulation and registry logins for
-// n, in that order, and reports on each; it never stops at the first problem.
-// The builder is not inspected when buildx is missing.
+// Run makes every check of checks for n, in that order, and reports on each; it
+// never stops at the first problem. The builder is not inspected when buildx is
+// missing.
 func Run(ctx context.Context, n Need, opts ...Option) Report {
-	o := newOptions(opts, n.Env)
-	bx := checkBuildx(ctx, o)
-	eng, info := checkEngine(ctx, o)
-	return Report{Checks: []Check{
-		eng,
-		bx,
-		checkBuilder(ctx, o, n, bx.OK, info.ContainerdStore),
-		checkEmulation(o, n),
-		checkLogin(ctx, o, n),
-	}}
+	s := &state{o: newOptions(opts, n.Env), n: n}
+	var r Report
+	for _, check := range checks {
+		if c := check(ctx, s); c.Name != "" {
+			s.found = append(s.found, c)
+			r.Checks = append(r.Checks, c)
+		}
+	}
+	return r
+}
+
+// state is one run of the checks: what they look at and what the earlier ones found.
+type state struct {
+	o      options
+	n      Need
+	engine EngineInfo // what the engine check learned
+	found  []Check
+}
+
+// passed reports whether the check named name was made and passed.
+func (s *state) passed(name string) bool {
+	for _, c := range s.found {
+		if c.Name == name {
+			return c.OK
+		}
+	}
+	return false
+}
+
+// checker makes one check; a Check with no Name is left out of the report (the
+// check had nothing to look at).
+type checker func(ctx context.Context, s *state) Check
+
+// checks are the checks Run makes, in order: one line each in the report. A check
+// in a file of its own joins the list here.
+var checks = []checker{
+	func(_ context.Context, s *state) Check { return checkConfig(s.n) },
+	func(ctx context.Context, s *state) Check {
+		c, info := checkEngine(ctx, s.o)
+		s.engine = info
+		return c
+	},
+	func(ctx context.Context, s *state) Check { return checkBuildx(ctx, s.o) },
+	func(ctx context.Context, s *state) Check {
+		return checkBuilder(ctx, s.o, s.n, s.passed("buildx"), s.engine.ContainerdStore)
+	},
+	func(_ context.Context, s *state) Check { return checkEmulation(s.o, s.n) },
+	func(ctx context.Context, s *state) Check { return checkLogin(ctx, s.o, s.n) },
+	func(ctx context.Context, s *state) Check { return checkDist(ctx, s.o, s.n) },
 }
 
 // Err is nil unless a required check failed; then it names the failed checks,

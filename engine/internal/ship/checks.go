@@ -371,15 +371,28 @@ func WriteDockerignore(o Options) error {
 // Doctor checks the environment the targets need and prints a fix for each problem.
 func Doctor(ctx context.Context, o Options) error {
 	o = o.withDefaults()
+	n := doctor.Need{RunForeign: true, Env: o.Env}
 	r, err := load(o)
 	if err != nil {
-		return err
-	}
-	n := doctor.Need{Builder: r.Builder, Platforms: r.Platforms, RunForeign: true, Env: r.Env}
-	for _, img := range r.Images {
-		if img.NameSet {
-			n.Images = append(n.Images, img.Name)
+		// A configuration error is one finding: the other checks run on the defaults.
+		n.ConfigErr, n.Platforms, n.Dir = err, config.DefaultPlatforms, o.Dir
+		n.Dist = strings.TrimSpace(o.Getenv(config.EnvDist))
+		if n.Dist == "" {
+			n.Dist = config.DefaultDist
 		}
+		if !filepath.IsAbs(n.Dist) {
+			n.Dist = filepath.Join(o.Dir, n.Dist)
+		}
+	} else {
+		n.Builder, n.Platforms, n.Env, n.Dir, n.Dist = r.Builder, r.Platforms, r.Env, r.Project.Dir, r.Dist
+		var imgs []string
+		for _, img := range r.Images {
+			imgs = append(imgs, fmt.Sprintf("%s (%s)", img.Name, img.Main))
+			if img.NameSet {
+				n.Images = append(n.Images, img.Name)
+			}
+		}
+		n.Config = fmt.Sprintf("%d image(s): %s; build path %s", len(imgs), strings.Join(imgs, ", "), r.Build)
 	}
 	rep := doctor.Run(ctx, n)
 	rep.Print(o.Stdout)

@@ -276,7 +276,7 @@ func (a *adoption) checkBinary(t *testing.T) {
 // means the magefile's modules (Mage, mageship) stay out of the build stage too.
 func (a *adoption) checkImageDownloads(t *testing.T, build string) {
 	cache := modCache(t)
-	env := a.env("GOMODCACHE="+cache, "MAGEFILE_CACHE="+t.TempDir(), "MAGESHIP_BUILD="+build,
+	env := a.env("GOMODCACHE="+cache, "MAGEFILE_CACHE="+t.TempDir(), "MAGESHIP_CACHE_DIR="+t.TempDir(), "MAGESHIP_BUILD="+build,
 		"BUILDX_BUILDER="+coldBuilder(t, a.vars))
 
 	a.proxy.Take()

@@ -184,6 +184,9 @@ func TestBadInput(t *testing.T) {
 			if !strings.Contains(line, tc.want) {
 				t.Errorf("error line %q does not contain %q; output:\n%s", line, tc.want, testfix.TailLines(out, 15))
 			}
+			if goRunExit.MatchString(out) {
+				t.Errorf("mage printed an exit status line besides its Error: line:\n%s", testfix.TailLines(out, 15))
+			}
 			if strings.Contains(out, "hunter2") {
 				t.Error("the output shows the secret's value")
 			}
