@@ -24,7 +24,7 @@ const bundleType = "application/vnd.dev.sigstore.bundle.v0.3+json"
 // API: the fallback tags) and one that serves the OCI 1.1 referrers API
 // (go-containerregistry's, which lists a referrer's config media type where the spec
 // puts its artifactType). On each: the tags and floating tags, the SBOM of every
-// platform, a signature that verifies; a re-run changes nothing and leaves exactly one
+// platform, a signature that verifies; two re-runs change nothing and leave exactly one
 // signature per index; an older patch release gets its own tags and moves no floating
 // tag of the newer one.
 func TestRegistriesRelease(t *testing.T) {
@@ -65,17 +65,19 @@ func testRegistryRelease(t *testing.T, vars map[string]string, repo, cosign, key
 		}
 	}
 
-	// A re-run of the same release: the same digests and signatures, one signature
-	// per index, no tag moved.
-	rigtest.Mage(t, dir, vars, env, "release")
-	again := readSummary(t, dist)
-	for i, img := range again.Images {
-		if img.Digest != first.Images[i].Digest || img.Signature != first.Images[i].Signature {
-			t.Errorf("%s (%s): the re-run gives %s signed by %s, the first run %s signed by %s",
-				img.Image, img.Variant, img.Digest, img.Signature, first.Images[i].Digest, first.Images[i].Signature)
+	// Re-runs of the same release: the same digests and signatures, one signature per
+	// index, no tag moved.
+	for run := 2; run <= 3; run++ {
+		rigtest.Mage(t, dir, vars, env, "release")
+		again := readSummary(t, dist)
+		for i, img := range again.Images {
+			if img.Digest != first.Images[i].Digest || img.Signature != first.Images[i].Signature {
+				t.Errorf("%s (%s): run %d gives %s signed by %s, the first run %s signed by %s",
+					img.Image, img.Variant, run, img.Digest, img.Signature, first.Images[i].Digest, first.Images[i].Signature)
+			}
 		}
+		checkReleased(t, again, tagState(t, repo, tags))
 	}
-	checkReleased(t, again, tagState(t, repo, tags))
 
 	// An older patch release on a new commit: its own tags; 1.2's floating tags stay.
 	newRelease(t, dir, "v1.1.5")
