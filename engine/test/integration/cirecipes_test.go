@@ -128,6 +128,10 @@ func TestCIRecipesGitLabRelease(t *testing.T) {
 		"CI_REGISTRY_USER=" + vars["MAGESHIP_RIG_AUTH_USER"],
 		"CI_REGISTRY_PASSWORD=" + vars["MAGESHIP_RIG_AUTH_PASSWORD"],
 		"DOCKER_CONFIG=" + dockerConfig,
+		// Where the shell runs the job, as a runner's shell executor says; for a job
+		// with an image, gitlab-ci-local names the container's /builds/... even when
+		// it runs the job in a shell here.
+		"CI_PROJECT_DIR=" + dir,
 		// The rig's base images, as a registry mirror would name them.
 		"MAGESHIP_DEBUG_IMAGE=" + vars["MAGESHIP_DEBUG_IMAGE"],
 		"MAGESHIP_DISTROLESS_IMAGE=" + vars["MAGESHIP_DISTROLESS_IMAGE"],
@@ -151,6 +155,13 @@ func TestCIRecipesGitLabRelease(t *testing.T) {
 	}
 	if strings.Contains(out, vars["MAGESHIP_RIG_AUTH_PASSWORD"]) {
 		t.Error("the job's output shows the registry password")
+	}
+	// What the recipe caches is where its cache: paths say: Mage's compiled magefile
+	// and mageship's engine binary.
+	for _, d := range []string{".cache/mage", ".cache/mageship"} {
+		if entries, err := os.ReadDir(filepath.Join(dir, d)); err != nil || len(entries) == 0 {
+			t.Errorf("the job left nothing in %s, a path the recipe caches: %v", d, err)
+		}
 	}
 	t.Setenv("DOCKER_CONFIG", dockerConfig)
 	for _, tag := range []string{"3.5.0", "3.5", "3", "latest", "3.5.0-debug"} {
