@@ -388,6 +388,9 @@ func (st *releaseStep) subject() string {
 // run builds and pushes st by digest, shown as the steps assemble and push; push
 // counts the compressed bytes of the index it pushed.
 func (st *releaseStep) run(ctx context.Context, o Options) (buildx.Metadata, error) {
+	if st.spec.direct() {
+		return st.assembleDirect(ctx, o) // the host path's default: no buildx (direct.go)
+	}
 	if err := st.spec.write(); err != nil {
 		return buildx.Metadata{}, err
 	}
