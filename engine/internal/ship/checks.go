@@ -227,7 +227,7 @@ func Doctor(ctx context.Context, o Options) error {
 			n.Images = append(n.Images, img.Name)
 		}
 	}
-	rep := doctor.Run(ctx, n)
+	rep := doctor.RunFor(ctx, n, doctor.Path{Build: r.Build, Assemble: r.Assemble})
 	rep.Print(o.Stdout)
 	return rep.Err()
 }
