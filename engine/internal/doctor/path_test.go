@@ -14,8 +14,12 @@ import (
 func TestRunFor(t *testing.T) {
 	ctx := context.Background()
 	noEngine := WithEngine(func(context.Context) (EngineInfo, error) { return EngineInfo{}, errors.New("no engine") })
-	withEngine := WithEngine(func(context.Context) (EngineInfo, error) { return EngineInfo{Version: "29.0.0", ContainerdStore: true}, nil })
-	noBuildx := WithBuildxVersion(func(context.Context) (string, error) { return "", errors.New("docker: 'buildx' is not a docker command") })
+	withEngine := WithEngine(func(context.Context) (EngineInfo, error) {
+		return EngineInfo{Version: "29.0.0", ContainerdStore: true}, nil
+	})
+	noBuildx := WithBuildxVersion(func(context.Context) (string, error) {
+		return "", errors.New("docker: 'buildx' is not a docker command")
+	})
 	hasBuildx := WithBuildxVersion(func(context.Context) (string, error) { return "v0.38.2", nil })
 	dockerDriver := WithBuildxInspect(func(context.Context, string) (buildx.Builder, error) {
 		return builder("default", "docker", amd64, arm64), nil

@@ -43,8 +43,8 @@ func directContext(t *testing.T, p platform.Platform) string {
 	files := map[string]string{
 		p.Dir() + "/rootfs/etc/ssl/certs/ca-certificates.crt": string(caBundle()),
 		p.Dir() + "/rootfs/usr/share/zoneinfo.zip":            "zip",
-		"users/etc/passwd":                                    passwd,
-		"users/etc/group":                                     group,
+		"users/etc/passwd": passwd,
+		"users/etc/group":  group,
 	}
 	for name, data := range files {
 		f := filepath.Join(dir, filepath.FromSlash(name))
