@@ -50,7 +50,7 @@ var scenarioNames = []string{Local, CI, Many}
 
 // ciContenders are the contenders of the CI scenario; the naive Dockerfile has no
 // CI recipe to speak of.
-var ciContenders = []string{"mageship", "mageship_container", "ko", "floor"}
+var ciContenders = []string{"mageship", "mageship_buildx", "mageship_container", "ko", "floor"}
 
 // KoVersion is the ko the bench installs and measures.
 const KoVersion = "v0.19.1"

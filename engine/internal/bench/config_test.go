@@ -68,10 +68,10 @@ func TestNewConfig(t *testing.T) {
 			}
 		}, false},
 		{"every scenario and contender by default", nil, func(t *testing.T, c Config) {
-			if diff := cmp.Diff([]string{"naive", "mageship", "mageship_container", "ko", "floor"}, c.contenders(Local)); diff != "" {
+			if diff := cmp.Diff([]string{"naive", "mageship", "mageship_buildx", "mageship_container", "ko", "floor"}, c.contenders(Local)); diff != "" {
 				t.Errorf("local contenders (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff([]string{"mageship", "mageship_container", "ko", "floor"}, c.contenders(CI)); diff != "" {
+			if diff := cmp.Diff([]string{"mageship", "mageship_buildx", "mageship_container", "ko", "floor"}, c.contenders(CI)); diff != "" {
 				t.Errorf("CI contenders (-want +got):\n%s", diff)
 			}
 			if c.Buildkitd != "/var/lib/mageship-rig/bin/buildkitd-v0.34.2" || c.BuildkitConfig != "/var/lib/mageship-rig/buildkitd.toml" {

@@ -13,7 +13,7 @@ import (
 
 // contenderNames are the contenders in the order they run and are shown. mageship
 // is mageship's default build path; mageship_container is MAGESHIP_BUILD=container.
-var contenderNames = []string{"naive", "mageship", "mageship_container", "ko", "floor"}
+var contenderNames = []string{"naive", "mageship", "mageship_buildx", "mageship_container", "ko", "floor"}
 
 // Result is one contender on one service. The first seven fields are the schema
 // issue 6 fixes, the three ci_warm_ ones issue 9's; the rest add the samples and
