@@ -3,6 +3,7 @@ package ship
 import (
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"path/filepath"
 	"strconv"
@@ -145,8 +146,9 @@ func (s Spec) assembleImage(base v1.Image, p platform.Platform) (v1.Image, error
 }
 
 // assemblePlatforms makes s's image for each of plats, pulling the base of each from
-// its registry (scratch needs none).
-func (s Spec) assemblePlatforms(ctx context.Context, plats []platform.Platform) ([]v1.Image, error) {
+// its registry (scratch needs none), and says what it made on log (the step's log,
+// dist/<target>.log).
+func (s Spec) assemblePlatforms(ctx context.Context, plats []platform.Platform, log io.Writer) ([]v1.Image, error) {
 	out := make([]v1.Image, len(plats))
 	for i, p := range plats {
 		var base v1.Image
@@ -160,6 +162,11 @@ func (s Spec) assemblePlatforms(ctx context.Context, plats []platform.Platform) 
 		if err != nil {
 			return nil, fmt.Errorf("assembling %s (%s, %s): %w", s.Image.Name, s.Variant, p, err)
 		}
+		d, err := img.Digest()
+		if err != nil {
+			return nil, fmt.Errorf("assembling %s (%s, %s): %w", s.Image.Name, s.Variant, p, err)
+		}
+		fmt.Fprintf(log, "assembled %s (%s) for %s on %s: %s\n", s.Image.Name, s.Variant, p, s.Base, d)
 		out[i] = img
 	}
 	return out, nil
@@ -171,7 +178,7 @@ func (s Spec) assemblePlatforms(ctx context.Context, plats []platform.Platform) 
 // assembler's twin of running st.spec.Build.
 func (st *releaseStep) assembleDirect(ctx context.Context, o Options) (buildx.Metadata, error) {
 	b := startBuild(o.progress, st.subject(), true)
-	images, err := st.spec.assemblePlatforms(ctx, st.spec.Build.Platforms)
+	images, err := st.spec.assemblePlatforms(ctx, st.spec.Build.Platforms, b)
 	if err != nil {
 		return buildx.Metadata{}, b.done(err)
 	}
@@ -190,6 +197,7 @@ func (st *releaseStep) assembleDirect(ctx context.Context, o Options) (buildx.Me
 	if err != nil {
 		return buildx.Metadata{}, b.done(fmt.Errorf("reading back %s@%s: %w", st.pub.Image, d, err))
 	}
+	fmt.Fprintf(b, "pushed %s@%s\n", st.pub.Image, d)
 	st.pushed = &idx
 	for _, m := range idx.Platforms {
 		step.AddBytes(m.Size)

@@ -92,9 +92,12 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 func (p imagePlan) build(ctx context.Context, s Spec, subject string, o Options) error {
 	if s.direct() {
 		step := o.progress.Start("assemble", subject)
-		images, err := s.assemblePlatforms(ctx, []platform.Platform{p.host})
+		images, err := s.assemblePlatforms(ctx, []platform.Platform{p.host}, step.Log())
 		if err == nil {
 			err = p.eng.Load(ctx, images[0], s.Build.Tags...)
+		}
+		if err == nil {
+			fmt.Fprintf(step.Log(), "loaded into the engine as %s\n", strings.Join(s.Build.Tags, ", "))
 		}
 		step.Done(err)
 		return err
