@@ -52,10 +52,12 @@ func preflightFor(ctx context.Context, r config.Resolved, plats []platform.Platf
 			return err
 		}
 	}
-	if r.Assemble != config.AssembleDirect {
-		if err := checkBuilder(ctx, r, plats, attest, byDigest); err != nil {
-			return err
+	if r.Assemble == config.AssembleDirect {
+		if attest {
+			return fmt.Errorf("%s asks BuildKit for attestations, and the direct assembler uses no BuildKit: set %s=buildx, or unset %s (release attaches an SPDX SBOM anyway)", EnvAttestations, config.EnvAssemble, EnvAttestations)
 		}
+	} else if err := checkBuilder(ctx, r, plats, attest, byDigest); err != nil {
+		return err
 	}
 	if err := checkBases(ctx, r, plats); err != nil {
 		return err

@@ -128,7 +128,12 @@ func TestAttestationsOnRequest(t *testing.T) {
 	dir := rigtest.Example(t, "hello")
 	rigtest.Git(t, dir, "tag", "v0.8.2")
 	repo := fmt.Sprintf("%s/it/attest-%d", vars["MAGESHIP_RIG_REGISTRY"], time.Now().UnixNano())
-	rigtest.Mage(t, dir, vars, []string{"MAGESHIP_IMAGE=" + repo, "MAGESHIP_ATTESTATIONS=provenance"}, "release")
+	// The direct assembler (the default) uses no BuildKit: it refuses, before building.
+	out, err := rigtest.Try(dir, rigtest.Environ(vars, "MAGESHIP_IMAGE="+repo, "MAGESHIP_ATTESTATIONS=provenance"), "go", "tool", "mage", "release")
+	if want := "Error: MAGESHIP_ATTESTATIONS asks BuildKit for attestations, and the direct assembler uses no BuildKit: set MAGESHIP_ASSEMBLE=buildx"; err == nil || !strings.HasPrefix(errorLine(out), want) {
+		t.Errorf("release with attestations on the direct assembler: err %v, error line %q, want %q...", err, errorLine(out), want)
+	}
+	rigtest.Mage(t, dir, vars, []string{"MAGESHIP_IMAGE=" + repo, "MAGESHIP_ATTESTATIONS=provenance", "MAGESHIP_ASSEMBLE=buildx"}, "release")
 	idx, err := registry.Describe(t.Context(), repo+":0.8.2")
 	if err != nil {
 		t.Fatal(err)
