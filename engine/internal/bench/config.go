@@ -236,7 +236,8 @@ func (c Config) measuresServices() bool {
 
 // measures reports whether contender runs in any scenario of this run.
 func (c Config) measures(contender string) bool {
-	return slices.Contains(c.contenders(Local), contender) || slices.Contains(c.contenders(CI), contender)
+	return slices.Contains(c.contenders(Local), contender) || slices.Contains(c.contenders(CI), contender) ||
+		contender == "ko" && c.measuresMany() && (len(c.Contenders) == 0 || slices.Contains(c.Contenders, "ko"))
 }
 
 // services are the services this run measures.

@@ -98,6 +98,9 @@ func TestNewConfig(t *testing.T) {
 			if !c.measuresMany() || c.measuresServices() || c.contenders(Many) != nil {
 				t.Errorf("many %v, services %v, many's contenders %v; want the many-images scenario only", c.measuresMany(), c.measuresServices(), c.contenders(Many))
 			}
+			if !c.measures("ko") {
+				t.Error("the many-images scenario alone does not measure ko, which builds the same mains in one ko build")
+			}
 		}, false},
 		{"every scenario, many too, by default", nil, func(t *testing.T, c Config) {
 			if !c.measuresMany() || !c.measuresServices() {
