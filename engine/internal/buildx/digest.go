@@ -9,7 +9,7 @@ import "fmt"
 // Desktop and of a fresh Docker Engine is one.
 func (b Builder) PushByDigest() string {
 	if b.Driver == "docker" {
-		return fmt.Sprintf("buildx builder %s uses the docker driver, which buildx cannot push by digest with", b.Name)
+		return fmt.Sprintf("buildx builder %s uses the docker driver, which cannot push images by digest as release and release:platform do", b.Name)
 	}
 	return ""
 }

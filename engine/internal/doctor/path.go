@@ -49,7 +49,7 @@ func RunFor(ctx context.Context, n Need, p Path, opts ...Option) Report {
 			}
 			if why := b.PushByDigest(); why != "" {
 				c.OK = false
-				c.Detail = fmt.Sprintf("%s: release and release:platform push by digest", why)
+				c.Detail = why
 				c.Fix = "docker buildx create --use"
 				if p.Build == config.BuildHost {
 					c.Fix += ", or unset " + config.EnvAssemble + " (the host path's default assembles without buildx)"

@@ -90,7 +90,7 @@ func TestBadInput(t *testing.T) {
 		{name: "platform listed twice", env: envs("MAGESHIP_PLATFORMS=linux/arm64,linux/arm64"), args: []string{"release"}, want: "listed twice"},
 		{name: "empty platform list", env: envs("MAGESHIP_PLATFORMS=,"), args: []string{"release"}, want: "no platform in"},
 		{name: "platform the base images lack", env: envs("MAGESHIP_PLATFORMS=linux/amd64,linux/s390x"), args: []string{"release"}, want: "has no linux/s390x variant"},
-		{name: "builder that cannot push by digest", env: envs("BUILDX_BUILDER=default", "MAGESHIP_ASSEMBLE=buildx"), args: []string{"release"}, want: "buildx builder default uses the docker driver, which buildx cannot push by digest with: create a builder that can (docker buildx create --use)"},
+		{name: "builder that cannot push by digest", env: envs("BUILDX_BUILDER=default", "MAGESHIP_ASSEMBLE=buildx"), args: []string{"release"}, want: "buildx builder default uses the docker driver, which cannot push images by digest as release and release:platform do: create a builder that can (docker buildx create --use)"},
 		{name: "invalid image reference", env: func(string) []string { return []string{"MAGESHIP_IMAGE=" + reg + "/bad image"} }, args: []string{"release"}, want: "invalid image repository"},
 		{name: "uppercase repository", env: func(string) []string { return []string{"MAGESHIP_IMAGE=" + reg + "/Bad/Hello"} }, args: []string{"release"}, want: `invalid image repository "` + reg + `/Bad/Hello"`},
 		{name: "image with a tag conflicts with the version", env: func(repo string) []string { return []string{"MAGESHIP_IMAGE=" + repo + ":1.0"} }, args: []string{"release"}, want: "names a tag or digest: give the repository only"},
