@@ -49,7 +49,7 @@ func TestRunFor(t *testing.T) {
 		t.Run(p.Build+"+buildx refuses a docker-driver builder", func(t *testing.T) {
 			r := RunFor(ctx, n, p, append(common, withEngine, hasBuildx, dockerDriver)...)
 			assertCheck(t, find(r, "builder"), "builder", checkWant{Required: true,
-				Detail: []string{"buildx builder default uses the docker driver", "push by digest"}, Fix: []string{"docker buildx create --use"}})
+				Detail: []string{"buildx builder default uses the docker driver", "cannot push images by digest"}, Fix: []string{"docker buildx create --use"}})
 		})
 	}
 }
