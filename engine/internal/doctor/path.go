@@ -40,14 +40,16 @@ func RunFor(ctx context.Context, n Need, p Path, opts ...Option) Report {
 			if !c.OK {
 				c.Detail += "; release does not need it, image, image:debug and image:test do"
 			}
-		case !p.direct() && c.Name == "builder" && c.OK:
+		case !p.direct() && c.Name == "builder":
+			// A docker-driver builder fails here whatever else it lacks: its push-by-digest
+			// refusal is the one a release meets first.
 			o := newOptions(opts, n.Env)
 			b, err := o.inspect(ctx, n.Builder)
 			if err != nil {
 				continue
 			}
 			if why := b.PushByDigest(); why != "" {
-				c.OK = false
+				c.OK, c.Required = false, true
 				c.Detail = why
 				c.Fix = "docker buildx create --use"
 				if p.Build == config.BuildHost {

@@ -53,3 +53,18 @@ func TestRunFor(t *testing.T) {
 		})
 	}
 }
+
+func TestRunForDockerDriverWithoutMultiPlatform(t *testing.T) {
+	// On the classic image store a docker-driver builder also cannot build two
+	// platforms into one image; the push-by-digest refusal is what doctor reports.
+	r := RunFor(context.Background(), Need{Platforms: release, Env: []string{}}, Path{config.BuildHost, config.AssembleBuildx},
+		WithKeychain(authn.NewMultiKeychain()), WithBinfmtDir(t.TempDir()), WithHost(amd64),
+		WithEngine(func(context.Context) (EngineInfo, error) { return EngineInfo{Version: "20.10.24"}, nil }),
+		WithBuildxVersion(func(context.Context) (string, error) { return "v0.38.2", nil }),
+		WithBuildxInspect(func(context.Context, string) (buildx.Builder, error) { return builder("default", "docker", amd64, arm64), nil }))
+	for _, c := range r.Checks {
+		if c.Name == "builder" {
+			assertCheck(t, c, "builder", checkWant{Required: true, Detail: []string{"cannot push images by digest"}, Fix: []string{"docker buildx create --use", "unset MAGESHIP_ASSEMBLE"}})
+		}
+	}
+}

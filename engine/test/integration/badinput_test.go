@@ -121,8 +121,8 @@ func TestBadInput(t *testing.T) {
 		}, env: envs("MAGESHIP_TEMPLATE=my.tmpl"), args: []string{"image"}, want: "parsing Dockerfile template"},
 		{name: "missing user template", env: envs("MAGESHIP_TEMPLATE=nope.tmpl"), args: []string{"image"}, want: "reading your Dockerfile template"},
 		{name: "no Docker engine", env: envs("DOCKER_HOST=unix:///tmp/mageship-no-engine.sock"), args: []string{"image"}, want: "cannot reach the Docker engine at unix:///tmp/mageship-no-engine.sock"},
-		{name: "no buildx", env: envs("DOCKER_CONFIG=" + emptyDockerConfig), args: []string{"image"}, want: "buildx plugin not found"},
-		{name: "named builder missing", env: envs("BUILDX_BUILDER=mageship-nope"), args: []string{"image"}, want: `buildx builder "mageship-nope" not found`},
+		{name: "no buildx", env: envs("DOCKER_CONFIG="+emptyDockerConfig, "MAGESHIP_ASSEMBLE=buildx"), args: []string{"image"}, want: "buildx plugin not found"},
+		{name: "named builder missing", env: envs("BUILDX_BUILDER=mageship-nope", "MAGESHIP_ASSEMBLE=buildx"), args: []string{"image"}, want: `buildx builder "mageship-nope" not found`},
 		{name: "registry unreachable", env: func(string) []string { return []string{"MAGESHIP_IMAGE=127.0.0.1:5009/bad/hello"} }, args: []string{"release"}, want: "cannot reach registry 127.0.0.1:5009"},
 		{name: "registry answering 401", env: func(string) []string {
 			return []string{"MAGESHIP_IMAGE=" + vars["MAGESHIP_RIG_AUTH_REGISTRY"] + "/bad/hello"}

@@ -100,9 +100,19 @@ func TestDoctor(t *testing.T) {
 			t.Errorf("doctor output lacks %q:\n%s", want, out)
 		}
 	}
-	out, err := rigtest.Try(dir, rigtest.Environ(vars, "BUILDX_BUILDER=mageship-missing"), "go", "tool", "mage", "doctor")
+	out, err := rigtest.Try(dir, rigtest.Environ(vars, "BUILDX_BUILDER=mageship-missing", "MAGESHIP_ASSEMBLE=buildx"), "go", "tool", "mage", "doctor")
 	if err == nil || !strings.Contains(out, "FAIL builder") || !strings.Contains(out, "docker buildx create") {
 		t.Errorf("doctor with a missing builder: err %v, output:\n%s", err, out)
+	}
+	// The default path (host+direct) uses no builder: a missing one is a warning.
+	out, err = rigtest.Try(dir, rigtest.Environ(vars, "BUILDX_BUILDER=mageship-missing"), "go", "tool", "mage", "doctor")
+	if err != nil || !strings.Contains(out, "warn builder") || !strings.Contains(out, "not used on this path (MAGESHIP_ASSEMBLE=direct)") {
+		t.Errorf("doctor on the default path with a missing builder: err %v, output:\n%s", err, out)
+	}
+	// A docker-driver builder cannot push by digest: doctor says so on the buildx paths.
+	out, err = rigtest.Try(dir, rigtest.Environ(vars, "BUILDX_BUILDER=default", "MAGESHIP_ASSEMBLE=buildx"), "go", "tool", "mage", "doctor")
+	if err == nil || !strings.Contains(out, "FAIL builder") || !strings.Contains(out, "cannot push images by digest") || !strings.Contains(out, "docker buildx create --use") {
+		t.Errorf("doctor with a docker-driver builder on host+buildx: err %v, output:\n%s", err, out)
 	}
 }
 
