@@ -61,7 +61,9 @@ func TestRunForDockerDriverWithoutMultiPlatform(t *testing.T) {
 		WithKeychain(authn.NewMultiKeychain()), WithBinfmtDir(t.TempDir()), WithHost(amd64),
 		WithEngine(func(context.Context) (EngineInfo, error) { return EngineInfo{Version: "20.10.24"}, nil }),
 		WithBuildxVersion(func(context.Context) (string, error) { return "v0.38.2", nil }),
-		WithBuildxInspect(func(context.Context, string) (buildx.Builder, error) { return builder("default", "docker", amd64, arm64), nil }))
+		WithBuildxInspect(func(context.Context, string) (buildx.Builder, error) {
+			return builder("default", "docker", amd64, arm64), nil
+		}))
 	for _, c := range r.Checks {
 		if c.Name == "builder" {
 			assertCheck(t, c, "builder", checkWant{Required: true, Detail: []string{"cannot push images by digest"}, Fix: []string{"docker buildx create --use", "unset MAGESHIP_ASSEMBLE"}})
