@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -63,7 +64,17 @@ func Push(ctx context.Context, repo string, t Pushable, opts ...Option) (string,
 	mu.(*sync.Mutex).Lock()
 	defer mu.(*sync.Mutex).Unlock()
 	if err := remote.Push(r.Digest(d.String()), t, o.remote(ctx)...); err != nil {
-		return "", explain("pushing "+repo+"@"+d.String(), r.RegistryStr(), err)
+		return "", lineError{explain("pushing "+repo+"@"+d.String(), r.RegistryStr(), err)}
 	}
 	return d.String(), nil
 }
+
+// lineError is an error on one line: a registry's answer that ends a push may carry
+// a body of several lines, and the user reads one line saying what went wrong.
+type lineError struct{ error }
+
+func (e lineError) Error() string {
+	return strings.Join(strings.Fields(e.error.Error()), " ")
+}
+
+func (e lineError) Unwrap() error { return e.error }

@@ -130,3 +130,24 @@ func mustRef(t *testing.T, s string) name.Reference {
 	}
 	return r
 }
+
+func TestPushErrorIsOneLine(t *testing.T) {
+	failing := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") {
+			http.Error(w, "injected\nfailure", http.StatusBadRequest)
+			return
+		}
+		newRegistryHandler.ServeHTTP(w, r)
+	})
+	host := serve(t, failing)
+	img, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Push(context.Background(), host+"/team/app", img, testOptions(1)...)
+	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "injected failure") {
+		t.Fatalf("Push error = %q, want one line naming the registry's answer", err)
+	}
+}
+
+var newRegistryHandler = newRegistry()
