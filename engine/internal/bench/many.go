@@ -293,6 +293,9 @@ func benchMany(ctx context.Context, r *runner, c Config, dir string, p *proxy, k
 	}
 	var koAll koBuild
 	kd := filepath.Join(dir, "ko")
+	// ko's own build cache (the module cache is shared): it compiles what it builds,
+	// and does not link packages mageship's release compiled.
+	koEnv := goEnv(c.Env, goSettings{Proxy: p.URL, Cache: filepath.Join(caches, "ko-gocache"), ModCache: filepath.Join(caches, "gomodcache")})
 	if ko != "" {
 		if err := copyTree(svc.Src, kd, true); err != nil {
 			return nil, err
@@ -308,7 +311,7 @@ func benchMany(ctx context.Context, r *runner, c Config, dir string, p *proxy, k
 			koAll.More = append(koAll.More, "./cmd/"+n)
 		}
 		res.KoWhat = fmt.Sprintf("ko build %s --base-import-paths --sbom=none of the %d mains in one invocation, for %s on %s, pushed to %s/<name>", c.KoVersion, manyImages, platform.Strings(c.Platforms), c.KoBaseImage, koAll.Repo)
-		if _, err := r.run(ctx, koAll.Cmd(env), "many-ko-prime"); err != nil {
+		if _, err := r.run(ctx, koAll.Cmd(koEnv), "many-ko-prime"); err != nil {
 			return nil, fmt.Errorf("priming ko build: %w", err)
 		}
 	}
@@ -328,7 +331,7 @@ func benchMany(ctx context.Context, r *runner, c Config, dir string, p *proxy, k
 				return nil, err
 			}
 			load := loadAvg()
-			k, err := timed(func() error { _, err := r.run(ctx, koAll.Cmd(env), log+"-ko"); return err })
+			k, err := timed(func() error { _, err := r.run(ctx, koAll.Cmd(koEnv), log+"-ko"); return err })
 			if err != nil {
 				return nil, fmt.Errorf("ko build of all %d mains: %w", manyImages, err)
 			}
