@@ -81,7 +81,7 @@ type ciService struct {
 // usesBuildKit reports whether contender builds with BuildKit: its CI jobs get a
 // brand-new builder.
 func usesBuildKit(contender string) bool {
-	return contender == "naive" || contender == "mageship" || contender == "mageship_container"
+	return contender == "naive" || contender == "mageship_buildx" || contender == "mageship_container"
 }
 
 // imageRepo is where contender pushes service's images in both scenarios.
@@ -89,6 +89,8 @@ func imageRepo(registry, contender, service string) string {
 	switch contender {
 	case "mageship":
 		return registry + "/bench/" + service
+	case "mageship_buildx":
+		return registry + "/bench-buildx/" + service
 	case "mageship_container":
 		return registry + "/bench-container/" + service
 	case "ko":
@@ -99,7 +101,9 @@ func imageRepo(registry, contender, service string) string {
 
 // ciCmds are the commands of contender's CI job j, run together and timed as one:
 //   - mageship: go tool mage release, the magefile compiled into an empty
-//     MAGEFILE_CACHE, MAGESHIP_BUILD unset (the default path), on j's builder;
+//     MAGEFILE_CACHE, MAGESHIP_BUILD and MAGESHIP_ASSEMBLE unset (the default path:
+//     host+direct, no BuildKit);
+//   - mageship_buildx: the same with MAGESHIP_ASSEMBLE=buildx, on j's builder;
 //   - mageship_container: the same with MAGESHIP_BUILD=container, the BuildKit cache
 //     imported from the previous job's export and exported (mode=max) for the next;
 //   - ko: ko build of every platform;
@@ -110,8 +114,11 @@ func ciCmds(contender string, j ciJob, s ciService, base []string) ([]Cmd, error
 	env := goEnv(base, goSettings{Proxy: j.Proxy, Cache: j.goCache(), ModCache: j.goModCache()})
 	repo := imageRepo(s.Registry, contender, s.Service.Name)
 	switch contender {
-	case "mageship", "mageship_container":
+	case "mageship", "mageship_buildx", "mageship_container":
 		m := mageRelease{Dir: j.Dir, MagefileCache: j.magefileCache(), Image: repo, Platforms: s.Platforms, Builder: j.Builder}
+		if contender == "mageship_buildx" {
+			m.Assemble = "buildx"
+		}
 		if contender == "mageship_container" {
 			m.Build = "container"
 			if j.ImportCache != "" {
@@ -133,7 +140,9 @@ func ciCmds(contender string, j ciJob, s ciService, base []string) ([]Cmd, error
 func ciWhat(contender string) string {
 	switch contender {
 	case "mageship":
-		return "go tool mage release (MAGESHIP_BUILD unset: the default path), magefile compiled into an empty MAGEFILE_CACHE, on a brand-new BuildKit daemon; restored: GOCACHE, GOMODCACHE"
+		return "go tool mage release (MAGESHIP_BUILD and MAGESHIP_ASSEMBLE unset: the default path, host+direct, no BuildKit), magefile compiled into an empty MAGEFILE_CACHE; restored: GOCACHE, GOMODCACHE"
+	case "mageship_buildx":
+		return "go tool mage release with MAGESHIP_ASSEMBLE=buildx (host+buildx), magefile compiled into an empty MAGEFILE_CACHE, on a brand-new BuildKit daemon; restored: GOCACHE, GOMODCACHE"
 	case "mageship_container":
 		return "go tool mage release with MAGESHIP_BUILD=container, magefile compiled into an empty MAGEFILE_CACHE, on a brand-new BuildKit daemon; restored: GOCACHE, GOMODCACHE, and the previous job's BuildKit cache (MAGESHIP_CACHE_FROM type=local; MAGESHIP_CACHE_TO type=local,mode=max)"
 	case "ko":

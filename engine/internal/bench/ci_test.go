@@ -58,6 +58,10 @@ func TestCICmds(t *testing.T) {
 			ciJob{Dir: "/w/ci/x/src", Home: home, Builder: "mageship-bench-ci-1-2", Proxy: "http://127.0.0.1:1"},
 			[]Cmd{{Dir: "/w/ci/x/src", Name: "go", Args: []string{"tool", "mage", "release"},
 				Env: mageEnv("localhost:5000/bench/hello")}}},
+		{"mageship_buildx: the host path assembled by buildx, on the job's builder", "mageship_buildx",
+			ciJob{Dir: "/w/ci/x/src", Home: home, Builder: "mageship-bench-ci-1-2", Proxy: "http://127.0.0.1:1"},
+			[]Cmd{{Dir: "/w/ci/x/src", Name: "go", Args: []string{"tool", "mage", "release"},
+				Env: mageEnv("localhost:5000/bench-buildx/hello", "MAGESHIP_ASSEMBLE=buildx")}}},
 		{"mageship_container, priming job: exports the cache, imports none", "mageship_container",
 			ciJob{Dir: "/w/ci/x/src", Home: home, Builder: "mageship-bench-ci-1-2", Proxy: "http://127.0.0.1:1"},
 			[]Cmd{{Dir: "/w/ci/x/src", Name: "go", Args: []string{"tool", "mage", "release"},
@@ -181,6 +185,7 @@ func TestImageRepo(t *testing.T) {
 	for contender, want := range map[string]string{
 		"mageship":           "localhost:5000/bench/hello",
 		"mageship_container": "localhost:5000/bench-container/hello",
+		"mageship_buildx":    "localhost:5000/bench-buildx/hello",
 		"ko":                 "localhost:5000/bench-ko/hello",
 		"naive":              "localhost:5000/bench-naive/hello",
 	} {

@@ -144,9 +144,13 @@ func koInstallCmd(gobin, version string, base []string) Cmd {
 // koBuild is one ko build of one main package for every platform, pushed without a
 // path suffix (--bare) to Repo.
 type koBuild struct {
-	Ko        string // the ko binary
-	Dir       string // the service's directory, holding .ko.yaml
-	Main      string // ./cmd/hello
+	Ko   string // the ko binary
+	Dir  string // the service's directory, holding .ko.yaml
+	Main string // ./cmd/hello
+	// More are further main packages built and pushed by the same ko build, each to
+	// <Repo>/<its last element> (--base-import-paths); with none, Main goes to Repo
+	// itself (--bare).
+	More      []string
 	Repo      string // KO_DOCKER_REPO
 	Base      string // KO_DEFAULTBASEIMAGE
 	Platforms []platform.Platform
@@ -156,17 +160,21 @@ type koBuild struct {
 // Cmd is ko build for k. SBOMs are off, as mageship's attestations are by default,
 // so both push only the images; the registry is plain HTTP.
 func (k koBuild) Cmd(goenv []string) Cmd {
+	naming := "--bare"
+	if len(k.More) > 0 {
+		naming = "--base-import-paths"
+	}
 	return Cmd{
 		Dir:  k.Dir,
 		Name: k.Ko,
-		Args: []string{"build",
-			"--bare",
+		Args: append([]string{"build",
+			naming,
 			"--platform=" + platform.Strings(k.Platforms),
 			"--sbom=none",
 			"--insecure-registry",
 			"--tags=" + k.Tag,
 			k.Main,
-		},
+		}, k.More...),
 		Env: withEnv(goenv,
 			"KO_DOCKER_REPO="+k.Repo,
 			"KO_DEFAULTBASEIMAGE="+k.Base,
@@ -187,6 +195,16 @@ func koConfig(main, binary string) string {
 		"  - -s\n" +
 		"  - -w\n" +
 		"  - -X main.version=bench\n"
+}
+
+// koManyConfig is koConfig for several binaries, each cmd/<name>.
+func koManyConfig(names []string) string {
+	var b strings.Builder
+	b.WriteString("# ko's configuration for mageship's benchmark: the linker flags mageship and the floor use.\nbuilds:\n")
+	for _, n := range names {
+		b.WriteString("- id: " + n + "\n  main: ./cmd/" + n + "\n  ldflags:\n  - -s\n  - -w\n  - -X main.version=bench\n")
+	}
+	return b.String()
 }
 
 // floorBuilds are the go builds of the floor: the same main package for every
@@ -223,7 +241,7 @@ func mageCompileCmd(dir, out string, base []string) Cmd {
 
 // mageshipVars are the variables of mageship that the bench sets for a release, or
 // clears so that the caller's environment does not choose for it.
-var mageshipVars = []string{"MAGESHIP_BUILD", "MAGESHIP_CACHE_FROM", "MAGESHIP_CACHE_TO", "MAGESHIP_ONLY", "MAGESHIP_JOBS"}
+var mageshipVars = []string{"MAGESHIP_BUILD", "MAGESHIP_ASSEMBLE", "MAGESHIP_CACHE_FROM", "MAGESHIP_CACHE_TO", "MAGESHIP_ONLY", "MAGESHIP_JOBS"}
 
 // mageRelease is the release target of a service's magefile for one image.
 type mageRelease struct {
@@ -236,8 +254,11 @@ type mageRelease struct {
 	Platforms     []platform.Platform
 	// Build is MAGESHIP_BUILD (host, container); empty leaves it unset: mageship's
 	// default path.
-	Build   string
-	Builder string // BUILDX_BUILDER; empty keeps base's
+	Build string
+	// Assemble is MAGESHIP_ASSEMBLE (direct, buildx); empty leaves it unset: the
+	// path's default.
+	Assemble string
+	Builder  string // BUILDX_BUILDER; empty keeps base's
 	// CacheFrom and CacheTo are MAGESHIP_CACHE_FROM and MAGESHIP_CACHE_TO; empty
 	// leaves them unset.
 	CacheFrom, CacheTo string
@@ -255,6 +276,7 @@ func (m mageRelease) Cmd(goenv []string) Cmd {
 	}
 	for _, e := range []struct{ name, val string }{
 		{"MAGESHIP_BUILD", m.Build},
+		{"MAGESHIP_ASSEMBLE", m.Assemble},
 		{"MAGESHIP_CACHE_FROM", m.CacheFrom},
 		{"MAGESHIP_CACHE_TO", m.CacheTo},
 		{"BUILDX_BUILDER", m.Builder},

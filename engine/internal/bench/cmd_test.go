@@ -108,6 +108,8 @@ func TestKoBuild(t *testing.T) {
 			[]string{"build", "--bare", "--platform=linux/amd64,linux/arm64", "--sbom=none", "--insecure-registry", "--tags=latest", "./cmd/hello"}},
 		{"one platform", koBuild{Ko: "/t/ko", Dir: "/w/ko", Main: "./cmd/large", Repo: "r/large", Base: "b", Platforms: []platform.Platform{arm64}, Tag: "v1"},
 			[]string{"build", "--bare", "--platform=linux/arm64", "--sbom=none", "--insecure-registry", "--tags=v1", "./cmd/large"}},
+		{"several mains in one build", koBuild{Ko: "/t/ko", Dir: "/w/ko", Main: "./cmd/svc01", More: []string{"./cmd/svc02", "./cmd/svc03"}, Repo: "r/many", Base: "b", Platforms: []platform.Platform{amd64}, Tag: "latest"},
+			[]string{"build", "--base-import-paths", "--platform=linux/amd64", "--sbom=none", "--insecure-registry", "--tags=latest", "./cmd/svc01", "./cmd/svc02", "./cmd/svc03"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -150,7 +152,7 @@ func TestFloorCmds(t *testing.T) {
 }
 
 func TestMageRelease(t *testing.T) {
-	base := []string{"MAGESHIP_ALLOW_DIRTY=1", "VERSION=9.9.9", "GOPROXY=http://127.0.0.1:1", "MAGESHIP_BUILD=container", "MAGESHIP_CACHE_TO=type=gha", "MAGESHIP_ONLY=api", "MAGESHIP_JOBS=1"}
+	base := []string{"MAGESHIP_ALLOW_DIRTY=1", "VERSION=9.9.9", "GOPROXY=http://127.0.0.1:1", "MAGESHIP_BUILD=container", "MAGESHIP_ASSEMBLE=buildx", "MAGESHIP_CACHE_TO=type=gha", "MAGESHIP_ONLY=api", "MAGESHIP_JOBS=1"}
 	plats := []platform.Platform{amd64, arm64}
 	tests := []struct {
 		name string
@@ -170,6 +172,13 @@ func TestMageRelease(t *testing.T) {
 				"GOPROXY=http://127.0.0.1:1",
 				"MAGESHIP_IMAGE=localhost:5000/bench-container/hello", "MAGESHIP_PLATFORMS=linux/amd64,linux/arm64",
 				"MAGESHIP_ALLOW_DIRTY=", "VERSION=", "MAGESHIP_BUILD=container",
+			}}},
+		{"host+buildx",
+			mageRelease{Bin: "/w/mage-hello", Dir: "/w/mageship_buildx", Image: "localhost:5000/bench-buildx/hello", Platforms: plats, Assemble: "buildx"},
+			Cmd{Dir: "/w/mageship_buildx", Name: "/w/mage-hello", Args: []string{"release"}, Env: []string{
+				"GOPROXY=http://127.0.0.1:1",
+				"MAGESHIP_IMAGE=localhost:5000/bench-buildx/hello", "MAGESHIP_PLATFORMS=linux/amd64,linux/arm64",
+				"MAGESHIP_ALLOW_DIRTY=", "VERSION=", "MAGESHIP_ASSEMBLE=buildx",
 			}}},
 		{"go tool mage, its own builder and caches",
 			mageRelease{Dir: "/w/ci", MagefileCache: "/w/mf", Image: "r/hello", Platforms: plats[:1], Builder: "fresh", CacheFrom: "type=local,src=/a/{name}", CacheTo: "type=local,dest=/b/{name},mode=max"},
@@ -240,5 +249,14 @@ func TestCountRequests(t *testing.T) {
 	})
 	if want := (downloads{Requests: 4, Modules: 1}); got != want {
 		t.Errorf("countRequests = %+v, want %+v", got, want)
+	}
+}
+
+func TestKoManyConfig(t *testing.T) {
+	want := "# ko's configuration for mageship's benchmark: the linker flags mageship and the floor use.\nbuilds:\n" +
+		"- id: svc01\n  main: ./cmd/svc01\n  ldflags:\n  - -s\n  - -w\n  - -X main.version=bench\n" +
+		"- id: svc02\n  main: ./cmd/svc02\n  ldflags:\n  - -s\n  - -w\n  - -X main.version=bench\n"
+	if got := koManyConfig([]string{"svc01", "svc02"}); got != want {
+		t.Errorf("koManyConfig:\n%s\nwant:\n%s", got, want)
 	}
 }

@@ -50,7 +50,7 @@ var scenarioNames = []string{Local, CI, Many}
 
 // ciContenders are the contenders of the CI scenario; the naive Dockerfile has no
 // CI recipe to speak of.
-var ciContenders = []string{"mageship", "mageship_container", "ko", "floor"}
+var ciContenders = []string{"mageship", "mageship_buildx", "mageship_container", "ko", "floor"}
 
 // KoVersion is the ko the bench installs and measures.
 const KoVersion = "v0.19.1"
@@ -236,7 +236,8 @@ func (c Config) measuresServices() bool {
 
 // measures reports whether contender runs in any scenario of this run.
 func (c Config) measures(contender string) bool {
-	return slices.Contains(c.contenders(Local), contender) || slices.Contains(c.contenders(CI), contender)
+	return slices.Contains(c.contenders(Local), contender) || slices.Contains(c.contenders(CI), contender) ||
+		contender == "ko" && c.measuresMany() && (len(c.Contenders) == 0 || slices.Contains(c.Contenders, "ko"))
 }
 
 // services are the services this run measures.

@@ -68,10 +68,10 @@ func TestNewConfig(t *testing.T) {
 			}
 		}, false},
 		{"every scenario and contender by default", nil, func(t *testing.T, c Config) {
-			if diff := cmp.Diff([]string{"naive", "mageship", "mageship_container", "ko", "floor"}, c.contenders(Local)); diff != "" {
+			if diff := cmp.Diff([]string{"naive", "mageship", "mageship_buildx", "mageship_container", "ko", "floor"}, c.contenders(Local)); diff != "" {
 				t.Errorf("local contenders (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff([]string{"mageship", "mageship_container", "ko", "floor"}, c.contenders(CI)); diff != "" {
+			if diff := cmp.Diff([]string{"mageship", "mageship_buildx", "mageship_container", "ko", "floor"}, c.contenders(CI)); diff != "" {
 				t.Errorf("CI contenders (-want +got):\n%s", diff)
 			}
 			if c.Buildkitd != "/var/lib/mageship-rig/bin/buildkitd-v0.34.2" || c.BuildkitConfig != "/var/lib/mageship-rig/buildkitd.toml" {
@@ -97,6 +97,9 @@ func TestNewConfig(t *testing.T) {
 		{"the many-images scenario alone", map[string]string{EnvScenarios: "many"}, func(t *testing.T, c Config) {
 			if !c.measuresMany() || c.measuresServices() || c.contenders(Many) != nil {
 				t.Errorf("many %v, services %v, many's contenders %v; want the many-images scenario only", c.measuresMany(), c.measuresServices(), c.contenders(Many))
+			}
+			if !c.measures("ko") {
+				t.Error("the many-images scenario alone does not measure ko, which builds the same mains in one ko build")
 			}
 		}, false},
 		{"every scenario, many too, by default", nil, func(t *testing.T, c Config) {

@@ -182,6 +182,15 @@ type ManyResult struct {
 	// began and ended, "<timing> <start> -> <end>".
 	LoadAverage []string    `json:"load_average"`
 	Info        serviceInfo `json:"service_info"`
+
+	// Ko is one ko build of the same mains, one variant, no SBOM, after the same
+	// change: what the one release of all images is compared with. Empty when ko is
+	// not measured.
+	KoWhat    string    `json:"ko_what,omitempty"`
+	KoS       []float64 `json:"ko_s,omitempty"`
+	KoMedianS *float64  `json:"ko_median_s,omitempty"`
+	KoMinS    *float64  `json:"ko_min_s,omitempty"`
+	KoRatio   *float64  `json:"all_over_ko,omitempty"` // of the medians
 }
 
 // summarize fills the medians, minimums and the ratio from the samples.
@@ -191,6 +200,10 @@ func (m *ManyResult) summarize() {
 	m.Ratio = nil
 	if m.AllMedianS != nil && m.OneByOneMedianS != nil && *m.OneByOneMedianS > 0 {
 		m.Ratio = ptrTo(seconds(*m.AllMedianS / *m.OneByOneMedianS))
+	}
+	m.KoMedianS, m.KoMinS, m.KoRatio = median(m.KoS), minimum(m.KoS), nil
+	if m.AllMedianS != nil && m.KoMedianS != nil && *m.KoMedianS > 0 {
+		m.KoRatio = ptrTo(seconds(*m.AllMedianS / *m.KoMedianS))
 	}
 }
 
@@ -241,7 +254,10 @@ func loadAvg() string {
 // every image, changes it again and times the single-image releases one after
 // another. Every release gets the same Go caches (kept across the scenario), the
 // counting proxy, and the rig's builder; MAGESHIP_JOBS is left to its default.
-func benchMany(ctx context.Context, r *runner, c Config, dir string, p *proxy, word string) (*ManyResult, error) {
+//
+// With ko (its binary; "" for none), a copy of the repository with a .ko.yaml gets the
+// same changes, and after each one ko builds all the mains in one ko build, timed.
+func benchMany(ctx context.Context, r *runner, c Config, dir string, p *proxy, ko, word string) (*ManyResult, error) {
 	fmt.Fprintf(c.Stdout, "bench: preparing the %d-image repository\n", manyImages)
 	svc, err := prepareMany(ctx, r, c.Root, filepath.Join(dir, "src"), c.Env)
 	if err != nil {
@@ -275,6 +291,30 @@ func benchMany(ctx context.Context, r *runner, c Config, dir string, p *proxy, w
 	if _, err := r.run(ctx, all.Cmd(env), "many-prime"); err != nil {
 		return nil, fmt.Errorf("priming release: %w", err)
 	}
+	var koAll koBuild
+	kd := filepath.Join(dir, "ko")
+	// ko's own build cache (the module cache is shared): it compiles what it builds,
+	// and does not link packages mageship's release compiled.
+	koEnv := goEnv(c.Env, goSettings{Proxy: p.URL, Cache: filepath.Join(caches, "ko-gocache"), ModCache: filepath.Join(caches, "gomodcache")})
+	if ko != "" {
+		if err := copyTree(svc.Src, kd, true); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(kd, ".ko.yaml"), []byte(koManyConfig(names)), 0o644); err != nil {
+			return nil, err
+		}
+		if err := gitCommit(ctx, r, kd, c.Env, "bench: .ko.yaml", "", "many-ko-commit"); err != nil {
+			return nil, err
+		}
+		koAll = koBuild{Ko: ko, Dir: kd, Main: "./cmd/" + names[0], Repo: imageRepo(c.Registry, "ko", "many"), Base: c.KoBaseImage, Platforms: c.Platforms, Tag: "latest"}
+		for _, n := range names[1:] {
+			koAll.More = append(koAll.More, "./cmd/"+n)
+		}
+		res.KoWhat = fmt.Sprintf("ko build %s --base-import-paths --sbom=none of the %d mains in one invocation, for %s on %s, pushed to %s/<name>", c.KoVersion, manyImages, platform.Strings(c.Platforms), c.KoBaseImage, koAll.Repo)
+		if _, err := r.run(ctx, koAll.Cmd(koEnv), "many-ko-prime"); err != nil {
+			return nil, fmt.Errorf("priming ko build: %w", err)
+		}
+	}
 	for i := 1; i <= c.Runs; i++ {
 		log := fmt.Sprintf("many-%d", i)
 		if err := svc.change(ctx, r, md, manyMark(i, "all", word), manyVersionTag(2*i-1), c.Env, log+"-change-all"); err != nil {
@@ -286,6 +326,18 @@ func benchMany(ctx context.Context, r *runner, c Config, dir string, p *proxy, w
 			return nil, fmt.Errorf("release of all %d images: %w", manyImages, err)
 		}
 		res.LoadAverage = append(res.LoadAverage, fmt.Sprintf("all, run %d: %s -> %s", i, load, loadAvg()))
+		if ko != "" {
+			if err := svc.change(ctx, r, kd, manyMark(i, "all", word), manyVersionTag(2*i-1), c.Env, log+"-ko-change"); err != nil {
+				return nil, err
+			}
+			load := loadAvg()
+			k, err := timed(func() error { _, err := r.run(ctx, koAll.Cmd(koEnv), log+"-ko"); return err })
+			if err != nil {
+				return nil, fmt.Errorf("ko build of all %d mains: %w", manyImages, err)
+			}
+			res.KoS = append(res.KoS, seconds(k.Seconds()))
+			res.LoadAverage = append(res.LoadAverage, fmt.Sprintf("ko, run %d: %s -> %s", i, load, loadAvg()))
+		}
 
 		if err := svc.change(ctx, r, md, manyMark(i, "one", word), manyVersionTag(2*i), c.Env, log+"-change-one"); err != nil {
 			return nil, err
@@ -321,6 +373,13 @@ func (m *ManyResult) markdown() string {
 		r = fmt.Sprintf("%.2f×", *m.Ratio)
 	}
 	fmt.Fprintf(&b, "| %d | %d | %s | %s | %s |\n", m.Images, m.Jobs, secs(m.AllMedianS, m.AllMinS), secs(m.OneByOneMedianS, m.OneByOneMinS), r)
+	if m.KoWhat != "" {
+		k := "–"
+		if m.KoRatio != nil {
+			k = fmt.Sprintf("%.2f×", *m.KoRatio)
+		}
+		fmt.Fprintf(&b, "\nAgainst %s: ko %s s; mageship's one release of all ÷ ko: %s.\n", m.KoWhat, secs(m.KoMedianS, m.KoMinS), k)
+	}
 	if len(m.LoadAverage) > 0 {
 		fmt.Fprintf(&b, "\nLoad average (1, 5, 15 min) when each timing began and ended: %s.\n", strings.Join(m.LoadAverage, "; "))
 	}

@@ -103,7 +103,7 @@ func Run(ctx context.Context, c Config) (err error) {
 		}
 	}
 	if c.measuresMany() {
-		if rep.Many, err = benchMany(ctx, r, c, filepath.Join(work, Many), p, word); err != nil {
+		if rep.Many, err = benchMany(ctx, r, c, filepath.Join(work, Many), p, ko, word); err != nil {
 			return fmt.Errorf("many-images scenario: %w", err)
 		}
 	}
@@ -272,7 +272,7 @@ func setUp(ctx context.Context, r *runner, c Config, svc service, dir, ko string
 		switch name {
 		case "naive":
 			ct, cleanup, err = setUpNaive(ctx, r, c, svc, dir, d)
-		case "mageship", "mageship_container":
+		case "mageship", "mageship_buildx", "mageship_container":
 			ct, err = setUpMageship(ctx, r, c, svc, dir, d, name)
 		case "ko":
 			ct, err = setUpKo(ctx, r, c, svc, d, ko)
@@ -345,12 +345,15 @@ func setUpMageship(ctx context.Context, r *runner, c Config, svc service, dir, m
 	}
 	image := imageRepo(c.Registry, name, svc.Name)
 	m := mageRelease{Bin: mageBin, Dir: md, Image: image, Platforms: c.Platforms}
-	path := "MAGESHIP_BUILD unset: the default path"
-	if name == "mageship_container" {
+	path := "MAGESHIP_BUILD and MAGESHIP_ASSEMBLE unset: the default path, host+direct, no BuildKit"
+	switch name {
+	case "mageship_buildx":
+		m.Assemble, path = "buildx", "MAGESHIP_ASSEMBLE=buildx: host+buildx"
+	case "mageship_container":
 		m.Build, path = "container", "MAGESHIP_BUILD=container"
 	}
 	return contender{
-		name: name, dir: md, buildKit: true,
+		name: name, dir: md, buildKit: name != "mageship",
 		what: fmt.Sprintf("mage release (compiled magefile; %s): production and debug images for %s, pushed by digest to %s, verified, tagged", path, platform.Strings(c.Platforms), image),
 		build: func(ctx context.Context, env []string, log string) error {
 			_, err := r.run(ctx, m.Cmd(env), log)

@@ -141,6 +141,7 @@ type Resolved struct {
 	Images    []ResolvedImage
 	Platforms []platform.Platform
 	Build     string // BuildHost or BuildContainer
+	Assemble  string // AssembleDirect or AssembleBuildx (assembler)
 	// Env is the environment, as the target read it once, that every child process
 	// (go, git, docker, cosign) gets.
 	Env          []string
@@ -213,6 +214,9 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 	case BuildHost, BuildContainer:
 	default:
 		return Resolved{}, fmt.Errorf("unknown build path %q (from %s or Config.Build): use %s (compile on this machine, the default) or %s (compile inside BuildKit)", r.Build, EnvBuild, BuildHost, BuildContainer)
+	}
+	if r.Assemble, err = assembler(getenv(EnvAssemble), c.Assemble, r.Build); err != nil {
+		return Resolved{}, err
 	}
 	if r.Dist, err = dist(p.Dir, getenv(EnvDist)); err != nil {
 		return Resolved{}, err

@@ -32,6 +32,7 @@ func TestResolveDefaults(t *testing.T) {
 		Project:      hello,
 		Platforms:    []platform.Platform{{OS: "linux", Arch: "amd64"}, {OS: "linux", Arch: "arm64"}},
 		Build:        BuildHost,
+		Assemble:     AssembleDirect,
 		SBOM:         true,
 		Jobs:         max(runtime.NumCPU(), 2),
 		BuilderImage: "golang:1.26-alpine",

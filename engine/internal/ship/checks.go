@@ -394,7 +394,7 @@ func Doctor(ctx context.Context, o Options) error {
 		}
 		n.Config = fmt.Sprintf("%d image(s): %s; build path %s", len(imgs), strings.Join(imgs, ", "), r.Build)
 	}
-	rep := doctor.Run(ctx, n)
+	rep := doctor.RunFor(ctx, n, doctor.Path{Build: r.Build, Assemble: r.Assemble})
 	rep.Print(o.Stdout)
 	return rep.Err()
 }

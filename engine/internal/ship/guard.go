@@ -27,8 +27,16 @@ import (
 // the container build cannot follow, the builder, the base images and their
 // platforms, and the build context (secrets, and files go build needs that
 // .dockerignore leaves out). It first prints what the configuration left to guess
-// (r.Warnings).
+// (r.Warnings). It is a release's preflight: its images are pushed by digest
+// (preflightFor).
 func preflight(ctx context.Context, r config.Resolved, plats []platform.Platform, attest bool, stderr io.Writer) error {
+	return preflightFor(ctx, r, plats, attest, true, stderr)
+}
+
+// preflightFor is preflight for images pushed by digest (byDigest, a release) or
+// loaded into the engine. The direct assembler needs no builder, so it is not
+// checked then.
+func preflightFor(ctx context.Context, r config.Resolved, plats []platform.Platform, attest, byDigest bool, stderr io.Writer) error {
 	for _, w := range r.Warnings {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
@@ -48,7 +56,11 @@ func preflight(ctx context.Context, r config.Resolved, plats []platform.Platform
 			return err
 		}
 	}
-	if err := checkBuilder(ctx, r.Builder, plats, attest, r.Env); err != nil {
+	if r.Assemble == config.AssembleDirect {
+		if attest {
+			return fmt.Errorf("%s asks BuildKit for attestations, and the direct assembler uses no BuildKit: set %s=buildx, or unset %s (release attaches an SPDX SBOM anyway)", EnvAttestations, config.EnvAssemble, EnvAttestations)
+		}
+	} else if err := checkBuilder(ctx, r, plats, attest, byDigest); err != nil {
 		return err
 	}
 	if err := checkBases(ctx, r, plats); err != nil {
@@ -144,14 +156,18 @@ func checkWorkspace(p project.Project) error {
 		p.Module, filepath.ToSlash(file), strings.Join(mods, ", "), strings.Join(edits, " "))
 }
 
-// checkBuilder makes sure the buildx builder exists and can produce a
-// multi-platform image when more than one platform is asked for. The checks
+// checkBuilder makes sure the buildx builder exists, can push by digest when
+// byDigest asks it to, and can produce a multi-platform image when more than one
+// platform is asked for. The checks
 // themselves are the builder's (Builder.MultiPlatform, Builder.Attestations), which
 // the doctor's builder check runs too; this turns their answer into an error.
-func checkBuilder(ctx context.Context, name string, plats []platform.Platform, attest bool, env []string) error {
-	b, err := buildx.Inspect(ctx, name, buildx.WithEnv(env))
+func checkBuilder(ctx context.Context, r config.Resolved, plats []platform.Platform, attest, byDigest bool) error {
+	b, err := buildx.Inspect(ctx, r.Builder, buildx.WithEnv(r.Env))
 	if err != nil {
 		return err
+	}
+	if why := b.PushByDigest(); why != "" && byDigest {
+		return fmt.Errorf("%s: %s", why, pushByDigestFix(r))
 	}
 	if b.Driver == "docker" && len(plats) > 1 {
 		if why := b.MultiPlatform(plats, containerdStore(ctx)); why != "" {

@@ -7,12 +7,15 @@ import (
 	"os"
 	"strings"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/mageship/mageship/engine/internal/buildx"
 	"github.com/mageship/mageship/engine/internal/bytesize"
 	"github.com/mageship/mageship/engine/internal/config"
 	"github.com/mageship/mageship/engine/internal/daemon"
 	"github.com/mageship/mageship/engine/internal/imagefs"
 	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/registry"
 	"github.com/mageship/mageship/engine/internal/version"
 )
 
@@ -48,25 +51,31 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 	}
 	var out []Loaded
 	for _, s := range p.specs {
-		if err := s.write(); err != nil {
-			return out, err
-		}
 		subject := s.Image.Binary + " (" + v.String() + ")"
-		b := startBuild(o.progress, subject, false)
-		_, err := buildx.Run(ctx, s.Build, buildx.WithStdout(b), buildx.WithStderr(b), buildx.WithEnv(p.r.Env))
-		if err := b.done(err); err != nil {
+		ref := s.Build.Tags[0]
+		if err := p.build(ctx, s, subject, o); err != nil {
 			return out, err
 		}
-		ref := s.Build.Tags[0]
 		ii, err := p.eng.Inspect(ctx, ref)
 		if err != nil {
 			return out, fmt.Errorf("the build reported success but %w", err)
 		}
-		l := Loaded{Ref: ref, Variant: v, Platform: ii.Platform, Size: ii.Size, User: ii.User, Entrypoint: ii.Entrypoint}
+		// The size is the image's content, the uncompressed size of its layers: the
+		// number verification checks the budget against and prints, on every image
+		// store (the engine's own size is disk usage on containerd's).
+		image, err := imagefs.FromDaemon(ctx, ref)
+		if err != nil {
+			return out, err
+		}
+		size, err := contentSize(image)
+		if err != nil {
+			return out, fmt.Errorf("reading %s from the engine: %w", ref, err)
+		}
+		l := Loaded{Ref: ref, Variant: v, Platform: ii.Platform, Size: size, User: ii.User, Entrypoint: ii.Entrypoint}
 		out = append(out, l)
 		fmt.Fprintf(o.Stdout, "built %s (%s, %s): %s, user %s, entrypoint %s\n", l.Ref, v, l.Platform, bytesize.Format(l.Size), l.User, strings.Join(l.Entrypoint, " "))
 		step := o.progress.Start("verify", subject)
-		err = verifyBuilt(ctx, p.r, s.Image, v, ref, p.host, p.info, o)
+		err = verifyBuilt(ctx, p.r, s.Image, v, ref, image, p.host, p.info, o)
 		step.Done(err)
 		if err != nil {
 			// Nothing half-done: an image that fails verification does not stay tagged.
@@ -77,6 +86,57 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 		}
 	}
 	return out, nil
+}
+
+// build makes the image s describes and loads it into the engine under its tags: in
+// process and loaded through the engine's API (the direct assembler), or by buildx.
+func (p imagePlan) build(ctx context.Context, s Spec, subject string, o Options) error {
+	if s.direct() {
+		step := o.progress.Start("assemble", subject)
+		reg, err := registry.New()
+		if err != nil {
+			step.Done(err)
+			return err
+		}
+		images, err := s.assemblePlatforms(ctx, reg, []platform.Platform{p.host}, step.Log())
+		if err == nil {
+			err = p.eng.Load(ctx, images[0], s.Build.Tags...)
+		}
+		if err == nil {
+			fmt.Fprintf(step.Log(), "loaded into the engine as %s\n", strings.Join(s.Build.Tags, ", "))
+		}
+		step.Done(err)
+		return err
+	}
+	if err := s.write(); err != nil {
+		return err
+	}
+	b := startBuild(o.progress, subject, false)
+	_, err := buildx.Run(ctx, s.Build, buildx.WithStdout(b), buildx.WithStderr(b), buildx.WithEnv(p.r.Env))
+	return b.done(err)
+}
+
+// contentSize is the uncompressed size of img's layers, summed: what verification
+// reports (verify.Result.Bytes) and checks Image.MaxBytes against.
+func contentSize(img v1.Image) (int64, error) {
+	layers, err := img.Layers()
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, l := range layers {
+		rc, err := l.Uncompressed()
+		if err != nil {
+			return 0, err
+		}
+		n, err := io.Copy(io.Discard, rc)
+		rc.Close()
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
 }
 
 // imagePlan is a computed Image: the builds of variant v for the engine's platform.
@@ -104,7 +164,7 @@ func planImage(ctx context.Context, v Variant, o Options) (imagePlan, error) {
 		return imagePlan{}, err
 	}
 	host := enginePlatform(ctx, eng)
-	if err := preflight(ctx, r, []platform.Platform{host}, false, o.Stderr); err != nil {
+	if err := preflightFor(ctx, r, []platform.Platform{host}, false, false, o.Stderr); err != nil {
 		return imagePlan{}, err
 	}
 	dir, err := os.MkdirTemp("", "mageship-")
@@ -143,12 +203,12 @@ func localPlatform(ctx context.Context) platform.Platform {
 	return enginePlatform(ctx, eng)
 }
 
-// verifyBuilt checks an image Image just loaded for platform p. A debug image is
+// verifyBuilt checks image, ref as Image just loaded it for platform p. A debug image is
 // compared with the production image of the same version when that is in the engine
 // too.
-func verifyBuilt(ctx context.Context, r config.Resolved, img config.ResolvedImage, v Variant, ref string, p platform.Platform, info version.Info, o Options) error {
+func verifyBuilt(ctx context.Context, r config.Resolved, img config.ResolvedImage, v Variant, ref string, image v1.Image, p platform.Platform, info version.Info, o Options) error {
 	if v == Production {
-		_, err := verifyLoaded(ctx, r, img, v, ref, p, info, "", o.Stdout)
+		_, err := verifyImage(r, img, v, ref, image, p, info, "", o.Stdout)
 		return err
 	}
 	prodRef := img.Name + ":" + info.Version
@@ -157,17 +217,13 @@ func verifyBuilt(ctx context.Context, r config.Resolved, img config.ResolvedImag
 		// No production image to compare with (or a broken one): check the debug image
 		// on its own; mage image:verify compares the two once both are built.
 		fmt.Fprintf(o.Stdout, "note: %s is not built (or does not verify), so the debug binary is not compared with it; run mage image and mage image:verify\n", prodRef)
-		image, ierr := imagefs.FromDaemon(ctx, ref)
-		if ierr != nil {
-			return ierr
-		}
 		bin, ierr := imagefs.List(image)
 		if ierr != nil {
 			return ierr
 		}
 		prodSHA = bin["/usr/local/bin/"+img.Binary].SHA256
 	}
-	_, err = verifyLoaded(ctx, r, img, v, ref, p, info, prodSHA, o.Stdout)
+	_, err = verifyImage(r, img, v, ref, image, p, info, prodSHA, o.Stdout)
 	return err
 }
 

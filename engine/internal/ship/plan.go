@@ -122,6 +122,11 @@ type Spec struct {
 	Dockerfile string // rendered text
 	Ignore     string // .dockerignore to place beside the Dockerfile; "" when the context has its own
 	Build      buildx.Build
+	// Assemble is who assembles the image: config.AssembleDirect (in-process, from
+	// Build's context, platforms and build args: assembleDirect) or buildx (Build run).
+	Assemble string
+	// Base is the variant's base image: the image's RuntimeImage, or the DebugImage.
+	Base string
 }
 
 // env is what a pipeline reads from outside: the environment and the Go settings.
@@ -196,7 +201,10 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 	if err != nil {
 		return Spec{}, err
 	}
-	s := Spec{Image: img, Variant: v, Dockerfile: text}
+	s := Spec{Image: img, Variant: v, Dockerfile: text, Assemble: r.Assemble, Base: img.RuntimeImage}
+	if v == Debug {
+		s.Base = r.DebugImage
+	}
 	context := r.Project.Dir
 	if host {
 		// The context is the folder of prebuilt binaries: the source never enters it.

@@ -423,6 +423,9 @@ var pushWaits = []time.Duration{2 * time.Second, 6 * time.Second, 18 * time.Seco
 // again where the failure allows it (retryPush); push counts the compressed bytes of
 // the index it pushed.
 func (st *releaseStep) run(ctx context.Context, rp *releasePlan, o Options) (buildx.Metadata, error) {
+	if st.spec.direct() {
+		return st.assembleDirect(ctx, rp, o) // the host path's default: no buildx (direct.go)
+	}
 	if err := st.spec.write(); err != nil {
 		return buildx.Metadata{}, err
 	}

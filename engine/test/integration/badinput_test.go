@@ -90,7 +90,7 @@ func TestBadInput(t *testing.T) {
 		{name: "platform listed twice", env: envs("MAGESHIP_PLATFORMS=linux/arm64,linux/arm64"), args: []string{"release"}, want: "listed twice"},
 		{name: "empty platform list", env: envs("MAGESHIP_PLATFORMS=,"), args: []string{"release"}, want: "no platform in"},
 		{name: "platform the base images lack", env: envs("MAGESHIP_PLATFORMS=linux/amd64,linux/s390x"), args: []string{"release"}, want: "has no linux/s390x variant"},
-		{name: "builder that cannot build several platforms", env: envs("BUILDX_BUILDER=default"), args: []string{"release"}, want: "uses the docker driver, which cannot build linux/amd64,linux/arm64 into one image"},
+		{name: "builder that cannot push by digest", env: envs("BUILDX_BUILDER=default", "MAGESHIP_ASSEMBLE=buildx"), args: []string{"release"}, want: "buildx builder default uses the docker driver, which cannot push images by digest as release and release:platform do: create a builder that can (docker buildx create --use)"},
 		{name: "invalid image reference", env: func(string) []string { return []string{"MAGESHIP_IMAGE=" + reg + "/bad image"} }, args: []string{"release"}, want: "invalid image repository"},
 		{name: "uppercase repository", env: func(string) []string { return []string{"MAGESHIP_IMAGE=" + reg + "/Bad/Hello"} }, args: []string{"release"}, want: `invalid image repository "` + reg + `/Bad/Hello"`},
 		{name: "image with a tag conflicts with the version", env: func(repo string) []string { return []string{"MAGESHIP_IMAGE=" + repo + ":1.0"} }, args: []string{"release"}, want: "names a tag or digest: give the repository only"},
@@ -121,8 +121,8 @@ func TestBadInput(t *testing.T) {
 		}, env: envs("MAGESHIP_TEMPLATE=my.tmpl"), args: []string{"image"}, want: "parsing Dockerfile template"},
 		{name: "missing user template", env: envs("MAGESHIP_TEMPLATE=nope.tmpl"), args: []string{"image"}, want: "reading your Dockerfile template"},
 		{name: "no Docker engine", env: envs("DOCKER_HOST=unix:///tmp/mageship-no-engine.sock"), args: []string{"image"}, want: "cannot reach the Docker engine at unix:///tmp/mageship-no-engine.sock"},
-		{name: "no buildx", env: envs("DOCKER_CONFIG=" + emptyDockerConfig), args: []string{"image"}, want: "buildx plugin not found"},
-		{name: "named builder missing", env: envs("BUILDX_BUILDER=mageship-nope"), args: []string{"image"}, want: `buildx builder "mageship-nope" not found`},
+		{name: "no buildx", env: envs("DOCKER_CONFIG="+emptyDockerConfig, "MAGESHIP_ASSEMBLE=buildx"), args: []string{"image"}, want: "buildx plugin not found"},
+		{name: "named builder missing", env: envs("BUILDX_BUILDER=mageship-nope", "MAGESHIP_ASSEMBLE=buildx"), args: []string{"image"}, want: `buildx builder "mageship-nope" not found`},
 		{name: "registry unreachable", env: func(string) []string { return []string{"MAGESHIP_IMAGE=127.0.0.1:5009/bad/hello"} }, args: []string{"release"}, want: "cannot reach registry 127.0.0.1:5009"},
 		{name: "registry answering 401", env: func(string) []string {
 			return []string{"MAGESHIP_IMAGE=" + vars["MAGESHIP_RIG_AUTH_REGISTRY"] + "/bad/hello"}

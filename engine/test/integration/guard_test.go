@@ -100,9 +100,19 @@ func TestDoctor(t *testing.T) {
 			t.Errorf("doctor output lacks %q:\n%s", want, out)
 		}
 	}
-	out, err := rigtest.Try(dir, rigtest.Environ(vars, "BUILDX_BUILDER=mageship-missing"), "go", "tool", "mage", "doctor")
+	out, err := rigtest.Try(dir, rigtest.Environ(vars, "BUILDX_BUILDER=mageship-missing", "MAGESHIP_ASSEMBLE=buildx"), "go", "tool", "mage", "doctor")
 	if err == nil || !strings.Contains(out, "FAIL builder") || !strings.Contains(out, "docker buildx create") {
 		t.Errorf("doctor with a missing builder: err %v, output:\n%s", err, out)
+	}
+	// The default path (host+direct) uses no builder: a missing one is a warning.
+	out, err = rigtest.Try(dir, rigtest.Environ(vars, "BUILDX_BUILDER=mageship-missing"), "go", "tool", "mage", "doctor")
+	if err != nil || !strings.Contains(out, "warn builder") || !strings.Contains(out, "not used on this path (MAGESHIP_ASSEMBLE=direct)") {
+		t.Errorf("doctor on the default path with a missing builder: err %v, output:\n%s", err, out)
+	}
+	// A docker-driver builder cannot push by digest: doctor says so on the buildx paths.
+	out, err = rigtest.Try(dir, rigtest.Environ(vars, "BUILDX_BUILDER=default", "MAGESHIP_ASSEMBLE=buildx"), "go", "tool", "mage", "doctor")
+	if err == nil || !strings.Contains(out, "FAIL builder") || !strings.Contains(out, "cannot push images by digest") || !strings.Contains(out, "docker buildx create --use") {
+		t.Errorf("doctor with a docker-driver builder on host+buildx: err %v, output:\n%s", err, out)
 	}
 }
 
@@ -128,7 +138,12 @@ func TestAttestationsOnRequest(t *testing.T) {
 	dir := rigtest.Example(t, "hello")
 	rigtest.Git(t, dir, "tag", "v0.8.2")
 	repo := fmt.Sprintf("%s/it/attest-%d", vars["MAGESHIP_RIG_REGISTRY"], time.Now().UnixNano())
-	rigtest.Mage(t, dir, vars, []string{"MAGESHIP_IMAGE=" + repo, "MAGESHIP_ATTESTATIONS=provenance"}, "release")
+	// The direct assembler (the default) uses no BuildKit: it refuses, before building.
+	out, err := rigtest.Try(dir, rigtest.Environ(vars, "MAGESHIP_IMAGE="+repo, "MAGESHIP_ATTESTATIONS=provenance"), "go", "tool", "mage", "release")
+	if want := "Error: MAGESHIP_ATTESTATIONS asks BuildKit for attestations, and the direct assembler uses no BuildKit: set MAGESHIP_ASSEMBLE=buildx"; err == nil || !strings.HasPrefix(errorLine(out), want) {
+		t.Errorf("release with attestations on the direct assembler: err %v, error line %q, want %q...", err, errorLine(out), want)
+	}
+	rigtest.Mage(t, dir, vars, []string{"MAGESHIP_IMAGE=" + repo, "MAGESHIP_ATTESTATIONS=provenance", "MAGESHIP_ASSEMBLE=buildx"}, "release")
 	idx, err := registry.Describe(t.Context(), repo+":0.8.2")
 	if err != nil {
 		t.Fatal(err)

@@ -34,7 +34,7 @@ func TestMultiNodeBuilder(t *testing.T) {
 	dir := rigtest.Example(t, "hello")
 	rigtest.Git(t, dir, "tag", "v5.0.0")
 	repo := fmt.Sprintf("%s/it/multinode-%d", vars["MAGESHIP_RIG_REGISTRY"], time.Now().UnixNano())
-	rigtest.Mage(t, dir, vars, []string{"BUILDX_BUILDER=" + builder, "MAGESHIP_IMAGE=" + repo}, "release")
+	rigtest.Mage(t, dir, vars, []string{"BUILDX_BUILDER=" + builder, "MAGESHIP_IMAGE=" + repo, "MAGESHIP_ASSEMBLE=buildx"}, "release")
 
 	idx, err := registry.Describe(t.Context(), repo+":5.0.0")
 	if err != nil {

@@ -176,21 +176,25 @@ func TestResumeKilledRelease(t *testing.T) {
 	}{
 		{
 			id: "a", name: "during the builds",
-			// BuildKit's first manifest: layers are pushed, no manifest is.
+			// The first manifest (the direct assembler's, or BuildKit's): layers are
+			// pushed, no manifest is.
 			at: func() func(r *http.Request) bool {
-				return func(r *http.Request) bool { return !byMageship(r) && isManifestPutByDigest(r) }
+				return func(r *http.Request) bool { return isManifestPutByDigest(r) }
 			},
 		},
 		{
 			id: "b", name: "after the pushes by digest, while verifying",
-			// mageship's second SBOM: every variant is pushed, one SBOM is attached.
+			// The second SBOM's manifest: every variant is pushed, one SBOM is attached
+			// (its manifest, then its referrers tag); the next manifest pushed by digest
+			// is the second SBOM's, whoever assembled the images.
 			at: func() func(r *http.Request) bool {
-				n := 0
+				attached := false
 				return func(r *http.Request) bool {
-					if byMageship(r) && isManifestPutByDigest(r) {
-						n++
+					if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/sha256-") {
+						attached = true
+						return false
 					}
-					return n == 2
+					return attached && isManifestPutByDigest(r)
 				}
 			},
 			referrers: 1,

@@ -1,0 +1,45 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestAssembler(t *testing.T) {
+	for _, tc := range []struct {
+		name, env, cfg, build string
+		want, wantErr         string
+	}{
+		{name: "host default", build: BuildHost, want: AssembleDirect},
+		{name: "container default", build: BuildContainer, want: AssembleBuildx},
+		{name: "host buildx from env", env: "buildx", build: BuildHost, want: AssembleBuildx},
+		{name: "env wins over config", env: "direct", cfg: "buildx", build: BuildHost, want: AssembleDirect},
+		{name: "config", cfg: "buildx", build: BuildHost, want: AssembleBuildx},
+		{name: "container buildx", env: "buildx", build: BuildContainer, want: AssembleBuildx},
+		{name: "container direct", env: "direct", build: BuildContainer, wantErr: "MAGESHIP_ASSEMBLE=direct (or Config.Assemble) with MAGESHIP_BUILD=container: the container path compiles inside BuildKit"},
+		{name: "unknown", env: "kaniko", build: BuildHost, wantErr: `unknown assembler "kaniko" (from MAGESHIP_ASSEMBLE or Config.Assemble): use direct`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := assembler(tc.env, tc.cfg, tc.build)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "\n") {
+					t.Fatalf("err = %v, want one line containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("assembler = %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestResolveAssemble(t *testing.T) {
+	r, err := Resolve(hello, Config{}, env(EnvBuild, BuildContainer))
+	if err != nil || r.Assemble != AssembleBuildx {
+		t.Fatalf("container path: Assemble %q, %v; want buildx", r.Assemble, err)
+	}
+	if _, err := Resolve(hello, Config{Assemble: AssembleDirect}, env(EnvBuild, BuildContainer)); err == nil {
+		t.Fatal("Config.Assemble direct on the container path resolved; want a refusal")
+	}
+}

@@ -1,0 +1,266 @@
+package ship
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/mageship/mageship/engine/internal/assemble"
+	"github.com/mageship/mageship/engine/internal/buildx"
+	"github.com/mageship/mageship/engine/internal/config"
+	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/registry"
+)
+
+// The direct assembler (config.AssembleDirect, the host path's default) makes the
+// images a Spec describes in-process, from the same build context buildx would copy
+// from (compile's <os>_<arch>/rootfs/ and users/): the production image is the runtime
+// base (nothing for scratch, plus a layer with passwd and group) and one layer holding
+// rootfs/, the debug image the debug base and that same layer, one blob. The config is
+// the Dockerfile's: user, entrypoint, ZONEINFO, the exposed ports, the four OCI labels
+// from the build args, and created = SOURCE_DATE_EPOCH (the commit's time). No Docker
+// engine and no buildx take part; the registry package pulls the bases and pushes.
+
+// direct reports whether s is assembled in-process.
+func (s Spec) direct() bool { return s.Assemble == config.AssembleDirect }
+
+// treeEntries lists the files and folders under dir as layer entries below /: root's,
+// folders 0755, files 0755 when executable and 0644 otherwise (what a COPY of compile's
+// tree gives with the usual umask, and the same on every machine whatever its umask).
+func treeEntries(dir string) ([]assemble.Entry, error) {
+	var out []assemble.Entry
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		e := assemble.Entry{Path: "/" + filepath.ToSlash(rel), Mode: 0o644}
+		switch {
+		case d.IsDir():
+			e.Dir, e.Mode = true, 0o755
+		case d.Type().IsRegular():
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			if info.Mode()&0o111 != 0 {
+				e.Mode = 0o755
+			}
+			e.Source = p
+		default:
+			return fmt.Errorf("%s is neither a file nor a folder: the direct assembler copies only those", p)
+		}
+		out = append(out, e)
+		return nil
+	})
+	return out, err
+}
+
+// withContents adds to the rootfs entries what img's runtime fields put into the image
+// (config.Contents): the Files (root's, their modes without write for group and
+// others, symlinks inside them kept), WorkDir and the volumes (owned by the image's
+// user) and the folders above them (root's). The Also binaries are in the rootfs tree
+// already, beside the entrypoint. An entry of Contents replaces the tree's entry of
+// the same path: a folder the tree and a Files directory share is the one Contents
+// describes.
+func withContents(rootfs []assemble.Entry, img config.ResolvedImage) ([]assemble.Entry, error) {
+	contents, err := config.Contents(img)
+	if err != nil {
+		return nil, err
+	}
+	if len(contents) == 0 {
+		return rootfs, nil
+	}
+	at := map[string]int{}
+	for i, e := range rootfs {
+		at[e.Path] = i
+	}
+	put := func(e assemble.Entry) {
+		if i, ok := at[e.Path]; ok {
+			rootfs[i] = e
+			return
+		}
+		at[e.Path] = len(rootfs)
+		rootfs = append(rootfs, e)
+	}
+	for _, c := range contents {
+		e := assemble.Entry{Path: c.Path, Mode: c.Mode, UID: c.UID, GID: c.GID}
+		switch c.Kind {
+		case config.KindBinary:
+			continue
+		case config.KindFile:
+			e.Source = c.Src
+		case config.KindSymlink:
+			e.Link = c.Link
+		case config.KindDir, config.KindOwned, config.KindParent:
+			e.Dir = true
+		default:
+			return nil, fmt.Errorf("%s: an entry of kind %d the direct assembler does not know", c.Path, c.Kind)
+		}
+		put(e)
+	}
+	return rootfs, nil
+}
+
+// created is the time s's images record: the build's SOURCE_DATE_EPOCH, or the Unix
+// epoch when there is none (no git, no SOURCE_DATE_EPOCH), so that a local build is
+// reproducible too.
+func (s Spec) created() (time.Time, error) {
+	if s.Build.SourceDateEpoch == "" {
+		return time.Unix(0, 0).UTC(), nil
+	}
+	n, err := strconv.ParseInt(s.Build.SourceDateEpoch, 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH %q: %w", s.Build.SourceDateEpoch, err)
+	}
+	return time.Unix(n, 0).UTC(), nil
+}
+
+// imageConfig is the config the Dockerfile gives s's images: Image.Labels under
+// mageship's four labels (which the Dockerfile sets from the build args; an empty
+// one is left out), Image.Env after ZONEINFO, Image.Args as the CMD.
+func (s Spec) imageConfig(when time.Time) assemble.Config {
+	img := s.Image
+	labels := map[string]string{}
+	for k, v := range img.Labels {
+		labels[k] = v
+	}
+	for label, arg := range map[string]string{
+		"org.opencontainers.image.source":   "SOURCE",
+		"org.opencontainers.image.revision": "REVISION",
+		"org.opencontainers.image.version":  "VERSION",
+		"org.opencontainers.image.created":  "CREATED",
+	} {
+		delete(labels, label)
+		if v := s.Build.BuildArgs[arg]; v != "" {
+			labels[label] = v
+		}
+	}
+	return assemble.Config{
+		User:       img.User,
+		Entrypoint: []string{"/usr/local/bin/" + img.Binary},
+		Cmd:        img.Args,
+		Env:        append([]string{"ZONEINFO=/usr/share/zoneinfo.zip"}, img.Env...),
+		Labels:     labels,
+		Ports:      img.Ports,
+		Created:    when,
+	}
+}
+
+// assembleImage makes s's image for platform p, on base (nil: scratch).
+func (s Spec) assembleImage(base v1.Image, p platform.Platform) (v1.Image, error) {
+	when, err := s.created()
+	if err != nil {
+		return nil, err
+	}
+	mt, err := assemble.LayerMediaType(base)
+	if err != nil {
+		return nil, err
+	}
+	var layers []v1.Layer
+	if base == nil {
+		// On scratch the image brings its own passwd and group, as the Dockerfile's
+		// COPY of users/ does.
+		users, err := treeEntries(filepath.Join(s.Build.Context, "users"))
+		if err != nil {
+			return nil, err
+		}
+		l, err := assemble.Layer(users, when, mt)
+		if err != nil {
+			return nil, err
+		}
+		layers = append(layers, l)
+	}
+	rootfs, err := treeEntries(filepath.Join(s.Build.Context, p.Dir(), "rootfs"))
+	if err != nil {
+		return nil, err
+	}
+	if rootfs, err = withContents(rootfs, s.Image); err != nil {
+		return nil, err
+	}
+	l, err := assemble.Layer(rootfs, when, mt)
+	if err != nil {
+		return nil, err
+	}
+	return assemble.Image(base, append(layers, l), p, s.imageConfig(when))
+}
+
+// assemblePlatforms makes s's image for each of plats, pulling the base of each from
+// its registry (scratch needs none), and says what it made on log (the step's log,
+// dist/<target>.log).
+func (s Spec) assemblePlatforms(ctx context.Context, reg *registry.Client, plats []platform.Platform, log io.Writer) ([]v1.Image, error) {
+	out := make([]v1.Image, len(plats))
+	for i, p := range plats {
+		var base v1.Image
+		if s.Base != config.Scratch {
+			var err error
+			if base, err = reg.Base(ctx, s.Base, p); err != nil {
+				return nil, err
+			}
+		}
+		img, err := s.assembleImage(base, p)
+		if err != nil {
+			return nil, fmt.Errorf("assembling %s (%s, %s): %w", s.Image.Name, s.Variant, p, err)
+		}
+		d, err := img.Digest()
+		if err != nil {
+			return nil, fmt.Errorf("assembling %s (%s, %s): %w", s.Image.Name, s.Variant, p, err)
+		}
+		fmt.Fprintf(log, "assembled %s (%s) for %s on %s: %s\n", s.Image.Name, s.Variant, p, s.Base, d)
+		out[i] = img
+	}
+	return out, nil
+}
+
+// assembleDirect makes st's images for its platforms and pushes them by digest: an
+// index for several platforms, the image itself for one (as buildx does, and as
+// release:merge expects), shown as the steps assemble and push. It is the direct
+// assembler's twin of running st.spec.Build.
+func (st *releaseStep) assembleDirect(ctx context.Context, rp *releasePlan, o Options) (buildx.Metadata, error) {
+	b := startBuild(o.progress, st.subject(), true)
+	images, err := st.spec.assemblePlatforms(ctx, rp.reg, st.spec.Build.Platforms, b)
+	if err != nil {
+		return buildx.Metadata{}, b.done(err)
+	}
+	var t registry.Pushable = images[0]
+	if len(images) > 1 {
+		if t, err = assemble.Index(images); err != nil {
+			return buildx.Metadata{}, b.done(err)
+		}
+	}
+	step := b.push()
+	d, err := rp.reg.Push(ctx, st.pub.Image, t)
+	if err != nil {
+		return buildx.Metadata{}, b.done(err)
+	}
+	idx, err := rp.reg.Describe(ctx, st.pub.Image+"@"+d)
+	if err != nil {
+		return buildx.Metadata{}, b.done(fmt.Errorf("reading back %s@%s: %w", st.pub.Image, d, err))
+	}
+	fmt.Fprintf(b, "pushed %s@%s\n", st.pub.Image, d)
+	st.pushed = &idx
+	for _, m := range idx.Platforms {
+		step.AddBytes(m.Size)
+	}
+	return buildx.Metadata{Digest: d}, b.done(nil)
+}
+
+// pushByDigestFix is the fix for a builder that cannot push by digest (a docker-driver
+// builder), on r's path: a builder that can, or the host path's direct assembler,
+// which needs no builder.
+func pushByDigestFix(r config.Resolved) string {
+	other := "or assemble without buildx: unset " + config.EnvAssemble + " (direct, the host path's default)"
+	if r.Build == config.BuildContainer {
+		other = "or build on the host (unset " + config.EnvBuild + "), whose default assembler needs no builder"
+	}
+	return "create a builder that can (docker buildx create --use), " + other
+}

@@ -1,0 +1,150 @@
+package ship
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/mageship/mageship/engine/internal/assemble"
+	"github.com/mageship/mageship/engine/internal/buildx"
+	"github.com/mageship/mageship/engine/internal/config"
+	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/verify"
+)
+
+// directContext lays out what compile leaves for one image and platform: a real
+// static binary in rootfs/usr/local/bin, the CA bundle, a zoneinfo.zip, and users/.
+func directContext(t *testing.T, p platform.Platform) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "main.go"), []byte("package main\n\nvar version = \"dev\"\n\nfunc main() { println(version) }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte("module example.com/hello\n\ngo 1.26\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rootfs := filepath.Join(dir, p.Dir(), "rootfs")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version=1.2.3", "-o", filepath.Join(rootfs, "usr", "local", "bin", "hello"), ".")
+	cmd.Dir = src
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+p.OS, "GOARCH="+p.Arch, "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	files := map[string]string{
+		p.Dir() + "/rootfs/etc/ssl/certs/ca-certificates.crt": string(caBundle()),
+		p.Dir() + "/rootfs/usr/share/zoneinfo.zip":            "zip",
+		"users/etc/passwd": passwd,
+		"users/etc/group":  group,
+	}
+	for name, data := range files {
+		f := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestDirectImagesVerify: what the direct assembler makes of compile's tree passes
+// verification unchanged, production on scratch and debug on a base with a shell,
+// and the two share the layer that holds the binary.
+func TestDirectImagesVerify(t *testing.T) {
+	p := platform.Platform{OS: "linux", Arch: "arm64"}
+	when := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	img := config.ResolvedImage{Image: config.Image{Name: "localhost:5000/i24-hello", Binary: "hello", User: "65534:65534", Ports: []int{8080},
+		Env: []string{"MODE=prod"}, Args: []string{"serve"}, Labels: map[string]string{"team": "a", "org.opencontainers.image.version": "mine"}}, RuntimeImage: config.Scratch}
+	s := Spec{Image: img, Variant: Production, Assemble: config.AssembleDirect, Base: config.Scratch, Build: buildx.Build{
+		Context: directContext(t, p), Platforms: []platform.Platform{p}, SourceDateEpoch: strconv.FormatInt(when.Unix(), 10),
+		BuildArgs: map[string]string{"VERSION": "1.2.3", "REVISION": "abc", "SOURCE": "https://example.com/hello", "CREATED": when.Format(time.RFC3339)},
+	}}
+	prod, err := s.assembleImage(nil, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := verify.Expect{Binary: "hello", Platform: p, User: img.User, Version: "1.2.3", Stamped: "1.2.3", Zoneinfo: true,
+		Labels: []string{verify.LabelVersion, verify.LabelRevision, verify.LabelCreated, verify.LabelSource}}
+	res, err := verify.Production("prod", prod, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Err(); err != nil {
+		t.Fatalf("production image fails verification: %v", err)
+	}
+	size, err := contentSize(prod)
+	if err != nil || size != res.Bytes {
+		t.Errorf("contentSize = %d, %v; verification says %d", size, err, res.Bytes)
+	}
+	cf, _ := prod.ConfigFile()
+	if got := cf.Config.Labels; got["team"] != "a" || got["org.opencontainers.image.version"] != "1.2.3" {
+		t.Errorf("labels %v: want Image.Labels kept and ours winning", got)
+	}
+	if len(cf.Config.Cmd) != 1 || cf.Config.Cmd[0] != "serve" || cf.Config.Env[len(cf.Config.Env)-1] != "MODE=prod" || !cf.Created.Time.Equal(when) {
+		t.Errorf("cmd %q, env %q, created %s: want Image.Args, Image.Env last, %s", cf.Config.Cmd, cf.Config.Env, cf.Created, when)
+	}
+
+	// A debug base with a shell.
+	shell, err := assemble.Layer([]assemble.Entry{{Path: "/bin/sh", Mode: 0o755, Data: []byte("#!")}, {Path: "/etc/passwd", Mode: 0o644, Data: []byte(passwd)}}, when, types.OCILayer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := assemble.Image(nil, []v1.Layer{shell}, p, assemble.Config{Cmd: []string{"/bin/sh"}, Created: when})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Variant, s.Base = Debug, "alpine"
+	debug, err := s.assembleImage(base, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dres, err := verify.Debug("debug", debug, e, res.BinarySHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dres.Err(); err != nil {
+		t.Fatalf("debug image fails verification: %v", err)
+	}
+	pl, _ := prod.Layers()
+	dl, _ := debug.Layers()
+	top := func(ls []v1.Layer) v1.Hash { d, _ := ls[len(ls)-1].Digest(); return d }
+	if len(pl) != 2 || len(dl) != 2 || top(pl) != top(dl) {
+		t.Errorf("production has %d layers, debug %d; want users+rootfs and base+rootfs with one rootfs blob (%s, %s)", len(pl), len(dl), top(pl), top(dl))
+	}
+
+	// Assembled again: the same digest.
+	s.Variant, s.Base = Production, config.Scratch
+	again, err := s.assembleImage(nil, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d1, _ := prod.Digest()
+	d2, _ := again.Digest()
+	if d1 != d2 {
+		t.Errorf("two assemblies of the same tree differ: %s, %s", d1, d2)
+	}
+}
+
+func TestPushByDigestFix(t *testing.T) {
+	host := pushByDigestFix(config.Resolved{Build: config.BuildHost, Assemble: config.AssembleBuildx})
+	container := pushByDigestFix(config.Resolved{Build: config.BuildContainer, Assemble: config.AssembleBuildx})
+	for _, tc := range []struct{ got, want string }{
+		{host, "create a builder that can (docker buildx create --use), or assemble without buildx: unset MAGESHIP_ASSEMBLE (direct, the host path's default)"},
+		{container, "create a builder that can (docker buildx create --use), or build on the host (unset MAGESHIP_BUILD), whose default assembler needs no builder"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("fix %q, want %q", tc.got, tc.want)
+		}
+	}
+}
