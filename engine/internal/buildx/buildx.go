@@ -115,6 +115,13 @@ type Output struct {
 	// Repository is the image name without tag or digest that OutputPushByDigest
 	// pushes to, e.g. ghcr.io/acme/app. Other kinds take none.
 	Repository string
+	// NoUnpack loads without unpacking (unpack=false), for OutputLoad with a rewrite of
+	// the layers' times on a docker-driver builder of an engine with containerd's
+	// image store (Docker Engine 29, Docker Desktop): its exporter refuses
+	// rewrite-timestamp together with unpacking ("exporter option rewrite-timestamp
+	// conflicts with unpack"). The engine unpacks the image when a container first
+	// runs it.
+	NoUnpack bool
 }
 
 // progressModes are the values buildx v0.38 accepts for --progress.
@@ -185,6 +192,9 @@ func (b Build) Args() ([]string, error) {
 		if rewrite == "" {
 			args = append(args, "--load")
 		} else {
+			if b.Output.NoUnpack && b.RewriteTimestamp {
+				rewrite += ",unpack=false"
+			}
 			args = append(args, "--output", "type=docker"+rewrite)
 		}
 	case OutputPushByDigest:

@@ -63,6 +63,21 @@ func TestArgs(t *testing.T) {
 			},
 		},
 		{
+			// The container path's load on a docker-driver builder with containerd's
+			// image store (Docker Engine 29): rewritten times, no unpacking.
+			name: "load_rewrite_no_unpack",
+			build: Build{
+				Context:          ".",
+				Dockerfile:       "Dockerfile",
+				Platforms:        []platform.Platform{amd64},
+				Tags:             []string{"hello:dev"},
+				Output:           Output{Kind: OutputLoad, NoUnpack: true},
+				SourceDateEpoch:  "1700000000",
+				RewriteTimestamp: true,
+				MetadataFile:     "dist/buildx/load.json",
+			},
+		},
+		{
 			name: "push_by_digest_multi_platform",
 			build: Build{
 				Builder:      "mageship",

@@ -173,8 +173,9 @@ func planImage(ctx context.Context, v Variant, o Options) (imagePlan, error) {
 	}
 	e := newEnv(ctx, r, o.Getenv)
 	p := imagePlan{r: r, info: info, eng: eng, host: host, dir: dir}
+	out := buildx.Output{Kind: buildx.OutputLoad, NoUnpack: r.Build == config.BuildContainer && dockerDriverOnContainerd(ctx, r, eng)}
 	for _, img := range r.Images {
-		s, err := spec(r, img, v, info, []platform.Platform{host}, buildx.Output{Kind: buildx.OutputLoad}, tagged(img.Name, tags), dir, e)
+		s, err := spec(r, img, v, info, []platform.Platform{host}, out, tagged(img.Name, tags), dir, e)
 		if err != nil {
 			os.RemoveAll(dir)
 			return imagePlan{}, fmt.Errorf("image %s: %w", img.Name, err)
@@ -182,6 +183,19 @@ func planImage(ctx context.Context, v Variant, o Options) (imagePlan, error) {
 		p.specs = append(p.specs, s)
 	}
 	return p, nil
+}
+
+// dockerDriverOnContainerd reports whether r's builder is a docker-driver builder of
+// an engine with containerd's image store, whose exporter cannot both rewrite the
+// layers' times and unpack (buildx.Output.NoUnpack). A builder or engine that does
+// not answer is taken not to be one.
+func dockerDriverOnContainerd(ctx context.Context, r config.Resolved, eng *daemon.Engine) bool {
+	info, err := eng.Info(ctx)
+	if err != nil || !info.ContainerdStore() {
+		return false
+	}
+	b, err := buildx.Inspect(ctx, r.Builder, buildx.WithEnv(r.Env))
+	return err == nil && b.Driver == "docker"
 }
 
 // enginePlatform is the platform of the images the local engine runs: this
