@@ -152,6 +152,8 @@ func (s Spec) imageConfig(when time.Time) assemble.Config {
 		Env:        append([]string{"ZONEINFO=/usr/share/zoneinfo.zip"}, img.Env...),
 		Labels:     labels,
 		Ports:      img.Ports,
+		WorkDir:    img.WorkDir,
+		Volumes:    img.Volumes,
 		Created:    when,
 	}
 }
