@@ -6,17 +6,16 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/crypto/x509roots/fallback/bundle"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/mageship/mageship/engine/internal/command"
 	"github.com/mageship/mageship/engine/internal/config"
@@ -79,32 +78,23 @@ func compile(ctx context.Context, r config.Resolved, info version.Info, plats []
 		return err
 	}
 	builds := hostBuilds(r, info, plats, dir)
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	errs := make([]error, len(plats))
-	var wg sync.WaitGroup
-	for i, p := range plats {
+	// Every platform at once; the first failure stops the others, and is the one told.
+	g, gctx := errgroup.WithContext(ctx)
+	for _, p := range plats {
 		var mine []gobuild.Build
 		for _, b := range builds {
 			if b.Platform == p {
 				mine = append(mine, b)
 			}
 		}
-		wg.Go(func() {
+		g.Go(func() error {
 			step := rep.Start("compile", p.String())
-			err := gobuild.All(ctx, mine, gobuild.WithEnv(r.Env))
+			err := gobuild.All(gctx, mine, gobuild.WithEnv(r.Env))
 			step.Done(err)
-			if err != nil {
-				errs[i] = err
-				cancel(err)
-			}
+			return err
 		})
 	}
-	wg.Wait()
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
-		return cause // the first failure, not the others' cancellation
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	zoneinfo, err := goZoneinfo(ctx, r.Project.Dir, r.Env)

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/mageship/mageship/engine/internal/buildx"
 
@@ -222,21 +224,21 @@ func (rp *releasePlan) verifyAll(ctx context.Context, verify func(context.Contex
 		}
 		images[i] = append(images[i], st)
 	}
+	// A plain group: one image's failure does not stop the others.
+	var g errgroup.Group
+	g.SetLimit(max(rp.r.Jobs, 1))
 	errs := make([]error, len(images))
-	slots := make(chan struct{}, max(rp.r.Jobs, 1))
-	var wg sync.WaitGroup
 	for i, steps := range images {
-		wg.Go(func() {
-			slots <- struct{}{}
-			defer func() { <-slots }()
+		g.Go(func() error {
 			for _, st := range steps {
 				if errs[i] = verify(ctx, st); errs[i] != nil {
-					return
+					return nil
 				}
 			}
+			return nil
 		})
 	}
-	wg.Wait()
+	g.Wait()
 	for _, err := range errs {
 		if err != nil {
 			return err
@@ -545,33 +547,26 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // runAll runs every step's build concurrently, at most r.Jobs at a time, and records
 // the digests. The first failure cancels the others.
 func (rp *releasePlan) runAll(ctx context.Context, o Options) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var wg sync.WaitGroup
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(rp.r.Jobs, 1))
 	errs := make([]error, len(rp.steps))
-	slots := make(chan struct{}, rp.r.Jobs)
 	for i, st := range rp.steps {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case slots <- struct{}{}:
-				defer func() { <-slots }()
-			case <-ctx.Done():
-				errs[i] = context.Cause(ctx)
-				return
+		g.Go(func() error {
+			if ctx.Err() != nil {
+				errs[i] = context.Cause(ctx) // stopped before its turn came
+				return errs[i]
 			}
 			md, err := st.run(ctx, rp, o)
 			if err != nil {
 				errs[i] = err
-				cancel(err)
-				return
+				return err
 			}
 			st.pub.Digest = md.Digest
 			st.pub.Ref = st.pub.Image + "@" + md.Digest
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	g.Wait()
 	// Report the failure that caused the others to stop, not their cancellation.
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return cause
@@ -631,29 +626,30 @@ func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas *binary
 	errs := make([]error, len(idx.Platforms))
 	sboms := make([]string, len(idx.Platforms))
 	images := make([]v1.Image, len(idx.Platforms))
-	var wg sync.WaitGroup
+	var g errgroup.Group
 	for i, m := range idx.Platforms {
-		wg.Go(func() {
+		g.Go(func() error {
 			ref := st.pub.Image + "@" + m.Digest
 			image, err := imagefs.FromRegistry(ctx, ref, m.Platform, imagefs.WithClient(rp.reg))
 			if err != nil {
 				errs[i] = fmt.Errorf("verifying %s: %w", ref, err)
-				return
+				return nil
 			}
 			key := st.pub.Image + " " + m.Platform.String()
 			prodSHA := shas.get(key)
 			sha, err := verifyImage(rp.r, st.spec.Image, st.spec.Variant, ref, image, m.Platform, rp.info, prodSHA, &outs[i])
 			if err != nil {
 				errs[i] = err
-				return
+				return nil
 			}
 			if st.spec.Variant == Production {
 				shas.set(key, sha)
 			}
 			images[i] = image
+			return nil
 		})
 	}
-	wg.Wait()
+	g.Wait() // each platform's failure is in errs
 	for i := range outs {
 		o.Stdout.Write(outs[i].Bytes())
 	}
