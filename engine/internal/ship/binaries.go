@@ -53,7 +53,7 @@ func Binaries(ctx context.Context, o Options) ([]string, error) {
 	for _, w := range r.Warnings {
 		fmt.Fprintln(o.Stderr, "warning:", w)
 	}
-	if r, err = stamp(ctx, r, info, o.Getenv); err != nil {
+	if r, err = stamp(ctx, r, info); err != nil {
 		return nil, err
 	}
 	var builds []gobuild.Build
@@ -116,16 +116,12 @@ func Binaries(ctx context.Context, o Options) ([]string, error) {
 // checked when the configuration was resolved; the facts they get are fixed by the
 // commit: the version, the commit, the branch, and the commit's time or
 // SOURCE_DATE_EPOCH.
-func stamp(ctx context.Context, r config.Resolved, info version.Info, getenv func(string) string) (config.Resolved, error) {
+func stamp(ctx context.Context, r config.Resolved, info version.Info) (config.Resolved, error) {
 	if !slices.ContainsFunc(r.Images, func(img config.ResolvedImage) bool { return img.Release != nil || len(img.Ldflags) > 0 }) {
 		return r, nil
 	}
-	date, err := sourceDateEpoch(info, getenv)
-	if err != nil {
-		return r, err
-	}
 	v := buildfile.Vars{
-		Version: info.Version, Commit: info.Revision, Date: date, CommitDate: info.Created,
+		Version: info.Version, Commit: info.Revision, Date: r.Settings.Time(info.Created), CommitDate: info.Created,
 		Branch: gitBranch(ctx, r.Project.Dir, r.Env), ModulePath: r.Project.Module, Dirty: info.Dirty,
 		Env: buildfile.EnvMap(r.Env),
 	}
@@ -140,6 +136,7 @@ func stamp(ctx context.Context, r config.Resolved, info version.Info, getenv fun
 			s = gobuild.Stamp{File: true, Ldflags: rendered.Ldflags, Flags: rendered.Flags, Env: rendered.Env}
 		}
 		if len(img.Ldflags) > 0 {
+			var err error
 			if s.Ldflags, err = buildfile.Ldflags(img.Ldflags, v); err != nil {
 				return r, fmt.Errorf("image %s: %w", img.Name, err)
 			}

@@ -39,7 +39,7 @@ func WriteDockerfiles(ctx context.Context, o Options) ([]string, error) {
 	for _, img := range r.Images {
 		path := r.DockerfilePath(img)
 		name := repoName(r, path)
-		s, err := spec(r, img, Production, info, []platform.Platform{platform.Host()}, buildx.Output{Kind: buildx.OutputLoad}, []string{img.Name + ":dev"}, r.Project.Dir, env{getenv: o.Getenv})
+		s, err := spec(r, img, Production, info, []platform.Platform{platform.Host()}, buildx.Output{Kind: buildx.OutputLoad}, []string{img.Name + ":dev"}, r.Project.Dir, env{})
 		if err != nil {
 			return nil, fmt.Errorf("image %s: %w", img.Name, err)
 		}

@@ -58,7 +58,7 @@ func preflightFor(ctx context.Context, r config.Resolved, plats []platform.Platf
 	}
 	if r.Assemble == config.AssembleDirect {
 		if attest {
-			return fmt.Errorf("%s asks BuildKit for attestations, and the direct assembler uses no BuildKit: set %s=buildx, or unset %s (release attaches an SPDX SBOM anyway)", EnvAttestations, config.EnvAssemble, EnvAttestations)
+			return fmt.Errorf("%s asks BuildKit for attestations, and the direct assembler uses no BuildKit: set %s=buildx, or unset %s (release attaches an SPDX SBOM anyway)", config.EnvAttestations, config.EnvAssemble, config.EnvAttestations)
 		}
 	} else if err := checkBuilder(ctx, r, plats, attest, byDigest); err != nil {
 		return err
@@ -176,7 +176,7 @@ func checkBuilder(ctx context.Context, r config.Resolved, plats []platform.Platf
 	}
 	if attest {
 		if why := b.Attestations(); why != "" {
-			return fmt.Errorf("buildx builder %s cannot attach provenance and SBOM attestations (%s): unset %s, or use a docker-container or remote builder with BuildKit 0.11 or newer", b.Name, why, EnvAttestations)
+			return fmt.Errorf("buildx builder %s cannot attach provenance and SBOM attestations (%s): unset %s, or use a docker-container or remote builder with BuildKit 0.11 or newer", b.Name, why, config.EnvAttestations)
 		}
 	}
 	return nil

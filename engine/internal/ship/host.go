@@ -69,12 +69,10 @@ func hostBuilds(r config.Resolved, info version.Info, plats []platform.Platform,
 // step of rep, and puts beside each image's binaries the files its images need: the
 // CA bundle (caBundle), Go's zoneinfo.zip (from the Go that compiled them), passwd
 // and group.
-func compile(ctx context.Context, r config.Resolved, info version.Info, plats []platform.Platform, dir string, getenv func(string) string, rep *progress.Reporter) error {
-	when, err := sourceDateEpoch(info, getenv)
+func compile(ctx context.Context, r config.Resolved, info version.Info, plats []platform.Platform, dir string, rep *progress.Reporter) error {
+	when := r.Settings.Time(info.Created)
+	r, err := stamp(ctx, r, info)
 	if err != nil {
-		return err
-	}
-	if r, err = stamp(ctx, r, info, getenv); err != nil {
 		return err
 	}
 	builds := hostBuilds(r, info, plats, dir)

@@ -45,7 +45,7 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 	defer os.RemoveAll(p.dir)
 
 	if p.r.Build == config.BuildHost {
-		if err := compile(ctx, p.r, p.info, []platform.Platform{p.host}, p.dir, o.Getenv, o.progress); err != nil {
+		if err := compile(ctx, p.r, p.info, []platform.Platform{p.host}, p.dir, o.progress); err != nil {
 			return nil, err
 		}
 	}

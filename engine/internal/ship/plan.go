@@ -64,17 +64,6 @@ func load(o Options) (config.Resolved, error) {
 	return r, err
 }
 
-// EnvCacheFrom and EnvCacheTo are passed to buildx as --cache-from and --cache-to,
-// with {name} replaced by <binary>-<variant>, e.g.
-// MAGESHIP_CACHE_TO=type=registry,ref=ghcr.io/acme/cache:{name},mode=max.
-const (
-	EnvCacheFrom = "MAGESHIP_CACHE_FROM"
-	EnvCacheTo   = "MAGESHIP_CACHE_TO"
-	// EnvSourceDateEpoch overrides the time every image records (default: the
-	// commit's time), as reproducible-builds.org defines it.
-	EnvSourceDateEpoch = "SOURCE_DATE_EPOCH"
-)
-
 // goEnvNames are the Go settings of the caller that reach the build stage.
 var goEnvNames = []string{"GOPROXY", "GONOPROXY", "GOPRIVATE", "GONOSUMDB", "GOSUMDB", "GOINSECURE", "GOFLAGS"}
 
@@ -129,20 +118,19 @@ type Spec struct {
 	Base string
 }
 
-// env is what a pipeline reads from outside: the environment and the Go settings.
+// env is what a build stage reads from outside: the Go settings and .netrc.
 type env struct {
-	getenv func(string) string
-	goEnv  map[string]string
-	netrc  string
+	goEnv map[string]string
+	netrc string
 }
 
 // newEnv reads what the build of r needs from outside. The host path hands BuildKit
 // no Go settings and no .netrc: it compiles nothing there.
 func newEnv(ctx context.Context, r config.Resolved, getenv func(string) string) env {
 	if r.Build == config.BuildHost {
-		return env{getenv: getenv}
+		return env{}
 	}
-	return env{getenv: getenv, goEnv: goEnv(ctx, r.Env, getenv), netrc: netrc(getenv)}
+	return env{goEnv: goEnv(ctx, r.Env, getenv), netrc: netrc(getenv)}
 }
 
 // spec computes the build of one variant of one image. The Dockerfile and metadata
@@ -219,10 +207,7 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 	}
 	// Reproducible images: every timestamp BuildKit writes (config, history, the files
 	// of the new layers) is the commit's time, or the caller's SOURCE_DATE_EPOCH.
-	when, err := sourceDateEpoch(info, e.getenv)
-	if err != nil {
-		return Spec{}, err
-	}
+	when := r.Settings.Time(info.Created)
 	epoch := ""
 	if !when.IsZero() {
 		epoch = strconv.FormatInt(when.Unix(), 10)
@@ -250,30 +235,16 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 		SourceDateEpoch:  epoch,
 		RewriteTimestamp: !host,
 	}
-	if c := e.getenv(EnvCacheFrom); c != "" {
+	if c := r.Settings.CacheFrom; c != "" {
 		s.Build.CacheFrom = []string{strings.ReplaceAll(c, "{name}", base)}
 	}
-	if c := e.getenv(EnvCacheTo); c != "" {
+	if c := r.Settings.CacheTo; c != "" {
 		s.Build.CacheTo = []string{strings.ReplaceAll(c, "{name}", base)}
 	}
 	if e.netrc != "" && !host {
 		s.Build.Secrets = []buildx.Secret{{ID: "netrc", Src: e.netrc}}
 	}
 	return s, nil
-}
-
-// sourceDateEpoch is the time every image records: SOURCE_DATE_EPOCH when the caller
-// sets it, else the commit's time; zero when neither is known (no git).
-func sourceDateEpoch(info version.Info, getenv func(string) string) (time.Time, error) {
-	v := getenv(EnvSourceDateEpoch)
-	if v == "" {
-		return info.Created, nil
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return time.Time{}, fmt.Errorf("%s=%s is not a Unix time in seconds: unset it to use the commit's time", EnvSourceDateEpoch, v)
-	}
-	return time.Unix(n, 0).UTC(), nil
 }
 
 // write puts the Dockerfile (and its .dockerignore) where the build expects them.

@@ -31,7 +31,8 @@ func TestSpecArgs(t *testing.T) {
 		Mains:    []project.Main{{Package: "./cmd/hello", Name: "hello"}},
 		Replaces: []project.Replace{{Module: "github.com/acme/repo", Path: "../..", Dir: filepath.Join(dir, "repo")}}}
 	r, err := config.Resolve(p, config.Config{Images: []config.Image{{Ports: []int{8080}}}}, func(k string) string {
-		return map[string]string{config.EnvImage: "registry.example.com/acme/hello"}[k]
+		return map[string]string{config.EnvImage: "registry.example.com/acme/hello",
+			config.EnvCacheTo: "type=registry,ref=registry.example.com/acme/cache:{name},mode=max"}[k]
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -49,9 +50,6 @@ func TestSpecArgs(t *testing.T) {
 	info := version.Info{Version: "1.2.3", Tags: []string{"1.2.3", "1.2", "1", "latest"}, Revision: strings.Repeat("a", 40),
 		Created: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 	e := env{
-		getenv: func(k string) string {
-			return map[string]string{EnvCacheTo: "type=registry,ref=registry.example.com/acme/cache:{name},mode=max"}[k]
-		},
 		goEnv: map[string]string{"GOPROXY": "https://proxy.example.com", "GOPRIVATE": "github.com/acme/*"},
 		netrc: "/home/ci/.netrc",
 	}

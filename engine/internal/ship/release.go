@@ -29,26 +29,6 @@ import (
 	"github.com/mageship/mageship/engine/internal/version"
 )
 
-// EnvAttestations asks BuildKit for attestations: "provenance" for SLSA provenance,
-// "all" (or "1") for provenance and an SBOM. They add unknown/unknown manifests to the
-// index, so they are off by default. The SBOM generator is an image BuildKit pulls
-// (docker/buildkit-syft-scanner), so "all" needs Docker Hub or a mirror of it.
-const EnvAttestations = "MAGESHIP_ATTESTATIONS"
-
-// attestations reads EnvAttestations.
-func attestations(getenv func(string) string) (provenance, sbom bool, err error) {
-	switch v := getenv(EnvAttestations); v {
-	case "", "0", "none":
-		return false, false, nil
-	case "provenance":
-		return true, false, nil
-	case "1", "all":
-		return true, true, nil
-	default:
-		return false, false, fmt.Errorf("%s=%s: use provenance, all, or leave it unset for none", EnvAttestations, v)
-	}
-}
-
 // Published is one variant of one image as a release left it.
 type Published struct {
 	Image     string              `json:"image"`
@@ -370,10 +350,8 @@ func planRelease(ctx context.Context, o Options, plats []platform.Platform) (*re
 				var s Spec
 				s, err = spec(r, img, v, info, plats, buildx.Output{Kind: buildx.OutputPushByDigest, Repository: img.Name}, nil, dir, e)
 				if err == nil {
-					s.Build.Provenance, s.Build.SBOM, err = attestations(o.Getenv)
-					if err == nil {
-						_, err = s.Build.Args()
-					}
+					s.Build.Provenance, s.Build.SBOM = r.Settings.Provenance, r.Settings.AttestSBOM
+					_, err = s.Build.Args()
 				}
 				rp.steps = append(rp.steps, &releaseStep{spec: s, tags: tags, pub: Published{Image: img.Name, Variant: v.String(), Tags: tags}})
 			}
@@ -391,7 +369,7 @@ func (rp *releasePlan) compile(ctx context.Context, o Options) error {
 	if rp.r.Build != config.BuildHost {
 		return nil
 	}
-	return compile(ctx, rp.r, rp.info, rp.plats, rp.dir, o.Getenv, o.progress)
+	return compile(ctx, rp.r, rp.info, rp.plats, rp.dir, o.progress)
 }
 
 // checkPush asks each registry, before anything is built, whether the credentials
@@ -662,10 +640,7 @@ func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas *binary
 	if rp.r.SBOM {
 		rp.sbomMu.Lock()
 		defer rp.sbomMu.Unlock()
-		when, err := sourceDateEpoch(rp.info, o.Getenv)
-		if err != nil {
-			return err
-		}
+		when := rp.r.Settings.Time(rp.info.Created)
 		for i, m := range idx.Platforms {
 			ref := st.pub.Image + "@" + m.Digest
 			art, goVersion, err := attachSBOM(ctx, rp.reg, images[i], st.spec.Image, ref, when)
@@ -708,7 +683,7 @@ func (rp *releasePlan) publish(ctx context.Context, o Options) (ReleaseSummary, 
 	sum := ReleaseSummary{Version: rp.info.Version, Revision: rp.info.Revision, Throttled: rp.reg.Throttled(),
 		Retried:   Retried{Pushes: int(rp.pushRetries.Load()), Requests: rp.reg.Transient()},
 		GoVersion: rp.goVersion, BaseImages: rp.bases, Steps: o.progress.Timings()}
-	if when, err := sourceDateEpoch(rp.info, o.Getenv); err == nil && !when.IsZero() {
+	if when := rp.r.Settings.Time(rp.info.Created); !when.IsZero() {
 		sum.SourceDateEpoch = when.Unix()
 	}
 	for _, st := range rp.steps {

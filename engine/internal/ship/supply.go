@@ -135,10 +135,7 @@ func SBOM(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	when, err := sourceDateEpoch(info, o.Getenv)
-	if err != nil {
-		return err
-	}
+	when := r.Settings.Time(info.Created)
 	for _, img := range r.Images {
 		ref := img.Name + ":" + info.Version
 		image, err := imagefs.FromDaemon(ctx, ref)
