@@ -15,6 +15,7 @@ import (
 	"github.com/mageship/mageship/engine/internal/buildx"
 	"github.com/mageship/mageship/engine/internal/config"
 	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/progress"
 	"github.com/mageship/mageship/engine/internal/registry"
 )
 
@@ -226,32 +227,32 @@ func (s Spec) assemblePlatforms(ctx context.Context, reg *registry.Client, plats
 // release:merge expects), shown as the steps assemble and push. It is the direct
 // assembler's twin of running st.spec.Build.
 func (st *releaseStep) assembleDirect(ctx context.Context, rp *releasePlan, o Options) (buildx.Metadata, error) {
-	b := startBuild(o.progress, st.subject(), true)
+	b := progress.StartBuild(o.progress, st.subject(), true)
 	images, err := st.spec.assemblePlatforms(ctx, rp.reg, st.spec.Build.Platforms, b)
 	if err != nil {
-		return buildx.Metadata{}, b.done(err)
+		return buildx.Metadata{}, b.Done(err)
 	}
 	var t registry.Pushable = images[0]
 	if len(images) > 1 {
 		if t, err = assemble.Index(images); err != nil {
-			return buildx.Metadata{}, b.done(err)
+			return buildx.Metadata{}, b.Done(err)
 		}
 	}
-	step := b.push()
+	step := b.Push()
 	d, err := rp.reg.Push(ctx, st.pub.Image, t)
 	if err != nil {
-		return buildx.Metadata{}, b.done(err)
+		return buildx.Metadata{}, b.Done(err)
 	}
 	idx, err := rp.reg.Describe(ctx, st.pub.Image+"@"+d)
 	if err != nil {
-		return buildx.Metadata{}, b.done(fmt.Errorf("reading back %s@%s: %w", st.pub.Image, d, err))
+		return buildx.Metadata{}, b.Done(fmt.Errorf("reading back %s@%s: %w", st.pub.Image, d, err))
 	}
 	fmt.Fprintf(b, "pushed %s@%s\n", st.pub.Image, d)
 	st.pushed = &idx
 	for _, m := range idx.Platforms {
 		step.AddBytes(m.Size)
 	}
-	return buildx.Metadata{Digest: d}, b.done(nil)
+	return buildx.Metadata{Digest: d}, b.Done(nil)
 }
 
 // pushByDigestFix is the fix for a builder that cannot push by digest (a docker-driver

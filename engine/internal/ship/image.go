@@ -15,6 +15,7 @@ import (
 	"github.com/mageship/mageship/engine/internal/daemon"
 	"github.com/mageship/mageship/engine/internal/imagefs"
 	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/progress"
 	"github.com/mageship/mageship/engine/internal/registry"
 	"github.com/mageship/mageship/engine/internal/version"
 )
@@ -111,9 +112,9 @@ func (p imagePlan) build(ctx context.Context, s Spec, subject string, o Options)
 	if err := s.write(); err != nil {
 		return err
 	}
-	b := startBuild(o.progress, subject, false)
+	b := progress.StartBuild(o.progress, subject, false)
 	_, err := buildx.Run(ctx, s.Build, buildx.WithStdout(b), buildx.WithStderr(b), buildx.WithEnv(p.r.Env))
-	return b.done(err)
+	return b.Done(err)
 }
 
 // contentSize is the uncompressed size of img's layers, summed: what verification

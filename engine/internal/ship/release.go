@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/mageship/mageship/engine/internal/buildx"
 
 	"github.com/mageship/mageship/engine/internal/bytesize"
@@ -409,7 +410,7 @@ func (st *releaseStep) run(ctx context.Context, rp *releasePlan, o Options) (bui
 	if err := st.spec.write(); err != nil {
 		return buildx.Metadata{}, err
 	}
-	b := startBuild(o.progress, st.subject(), true)
+	b := progress.StartBuild(o.progress, st.subject(), true)
 	var md buildx.Metadata
 	retries, err := retryPush(ctx, pushWaits, sleepCtx, func(be *buildx.Error, wait time.Duration) {
 		when := "in " + wait.String()
@@ -429,13 +430,13 @@ func (st *releaseStep) run(ctx context.Context, rp *releasePlan, o Options) (bui
 	if err == nil {
 		if idx, derr := rp.reg.Describe(ctx, st.pub.Image+"@"+md.Digest); derr == nil {
 			st.pushed = &idx
-			step := b.push()
+			step := b.Push()
 			for _, m := range idx.Platforms {
 				step.AddBytes(m.Size)
 			}
 		}
 	}
-	return md, b.done(err)
+	return md, b.Done(err)
 }
 
 // assemble builds st's image for its platforms and pushes it by digest, once, with
