@@ -13,6 +13,7 @@ import (
 	"github.com/mageship/mageship/engine/internal/buildfile"
 	"github.com/mageship/mageship/engine/internal/command"
 	"github.com/mageship/mageship/engine/internal/config"
+	"github.com/mageship/mageship/engine/internal/dist"
 	"github.com/mageship/mageship/engine/internal/gobuild"
 	"github.com/mageship/mageship/engine/internal/owned"
 	"github.com/mageship/mageship/engine/internal/platform"
@@ -30,7 +31,7 @@ func Binaries(ctx context.Context, o Options) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	dist, err := openDist(r)
+	d, err := dist.Open(r)
 	if err != nil {
 		return nil, err
 	}
@@ -40,14 +41,14 @@ func Binaries(ctx context.Context, o Options) ([]string, error) {
 			rels = append(rels, path.Join(p.Dir(), img.Binary))
 		}
 	}
-	if err := dist.Check(append(rels, binary.SumsFile)...); err != nil {
-		return nil, distInTheWay(err, "nothing was built")
+	if err := d.Check(append(rels, binary.SumsFile)...); err != nil {
+		return nil, dist.InTheWay(err, "nothing was built")
 	}
 	// Build into a staging folder inside the output directory, then move the results
 	// into place: a failed build leaves the earlier binaries as they were.
-	stage, err := dist.Stage()
+	stage, err := d.Stage()
 	if err != nil {
-		return nil, distInTheWay(err, "nothing was built")
+		return nil, dist.InTheWay(err, "nothing was built")
 	}
 	defer os.RemoveAll(stage)
 	for _, w := range r.Warnings {
@@ -86,9 +87,9 @@ func Binaries(ctx context.Context, o Options) ([]string, error) {
 		files = append(files, owned.File{Rel: rel, From: filepath.Join(stage, filepath.FromSlash(rel)), Mode: 0o755})
 	}
 	files = append(files, owned.File{Rel: binary.SumsFile, Data: sums})
-	changes, err := dist.Put(files...)
+	changes, err := d.Put(files...)
 	if err != nil {
-		return nil, distInTheWay(err, "the binaries were built but not put in place")
+		return nil, dist.InTheWay(err, "the binaries were built but not put in place")
 	}
 	var out []string
 	for i, rel := range rels {
@@ -100,13 +101,13 @@ func Binaries(ctx context.Context, o Options) ([]string, error) {
 		if builds[i].VersionVar == "" {
 			what = "no version"
 		}
-		fmt.Fprintf(o.Stdout, "built %s (%s%s)\n", dist.Name(rel), what, note)
+		fmt.Fprintf(o.Stdout, "built %s (%s%s)\n", d.Name(rel), what, note)
 		out = append(out, filepath.FromSlash(rel))
 	}
 	if changes[len(rels)] == owned.Unchanged {
-		fmt.Fprintf(o.Stdout, "%s is up to date\n", dist.Name(binary.SumsFile))
+		fmt.Fprintf(o.Stdout, "%s is up to date\n", d.Name(binary.SumsFile))
 	} else {
-		fmt.Fprintf(o.Stdout, "wrote %s\n", dist.Name(binary.SumsFile))
+		fmt.Fprintf(o.Stdout, "wrote %s\n", d.Name(binary.SumsFile))
 	}
 	return out, nil
 }

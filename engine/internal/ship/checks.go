@@ -21,6 +21,7 @@ import (
 	"github.com/mageship/mageship/engine/internal/bytesize"
 	"github.com/mageship/mageship/engine/internal/config"
 	"github.com/mageship/mageship/engine/internal/daemon"
+	"github.com/mageship/mageship/engine/internal/dist"
 	"github.com/mageship/mageship/engine/internal/doctor"
 	"github.com/mageship/mageship/engine/internal/imagefs"
 	"github.com/mageship/mageship/engine/internal/owned"
@@ -249,7 +250,7 @@ type smokeLog struct {
 // save writes logs there and returns how messages name the file; "" when it could
 // not be written (the error then says so).
 func (l smokeLog) save(logs string) string {
-	d, err := openDist(l.r)
+	d, err := dist.Open(l.r)
 	if err != nil {
 		return ""
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 
+	"github.com/mageship/mageship/engine/internal/dist"
 	"github.com/mageship/mageship/engine/internal/platform"
 )
 
@@ -52,7 +53,7 @@ func ReleasePlatform(ctx context.Context, p string, o Options) ([]PlatformDigest
 		rels = append(rels, PlatformDigest{Image: st.pub.Image, Variant: st.pub.Variant, Platform: plat.String()}.rel())
 	}
 	if err = rp.dist.Check(rels...); err != nil {
-		err = distInTheWay(err, "nothing was built")
+		err = dist.InTheWay(err, "nothing was built")
 	} else {
 		err = rp.checkBeforeBuild(ctx, o)
 	}
@@ -81,8 +82,8 @@ func ReleasePlatform(ctx context.Context, p string, o Options) ([]PlatformDigest
 			return out, fmt.Errorf("verifying %s: %w", ref, err)
 		}
 		d := PlatformDigest{Image: st.pub.Image, Variant: st.pub.Variant, Platform: plat.String(), Digest: md.Digest, Version: rp.info.Version}
-		if err := putJSON(rp.dist, d.rel(), d); err != nil {
-			return out, distInTheWay(err, ref+" is pushed")
+		if err := dist.PutJSON(rp.dist, d.rel(), d); err != nil {
+			return out, dist.InTheWay(err, ref+" is pushed")
 		}
 		out = append(out, d)
 		fmt.Fprintf(o.Stdout, "pushed %s (%s, %s) by digest; wrote %s\n", ref, d.Variant, d.Platform, rp.dist.Name(d.rel()))
@@ -102,7 +103,7 @@ func openRelease(ctx context.Context, o Options, nothingDone string) (*releasePl
 	}
 	if err := rp.dist.Check(releaseFile); err != nil {
 		os.RemoveAll(rp.dir)
-		return nil, distInTheWay(err, nothingDone)
+		return nil, dist.InTheWay(err, nothingDone)
 	}
 	if err := checkSigning(rp.r); err != nil {
 		os.RemoveAll(rp.dir)

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/mageship/mageship/engine/internal/config"
+	"github.com/mageship/mageship/engine/internal/dist"
 	"github.com/mageship/mageship/engine/internal/owned"
 	"github.com/mageship/mageship/engine/internal/progress"
 )
@@ -43,7 +44,7 @@ func (l *runLog) place(r config.Resolved) string {
 	if l.dist != nil {
 		return l.dist.Name(l.rel)
 	}
-	d, err := openDist(r)
+	d, err := dist.Open(r)
 	if err != nil || d.Check(l.rel) != nil {
 		return ""
 	}

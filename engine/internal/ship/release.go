@@ -3,7 +3,6 @@ package ship
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/mageship/mageship/engine/internal/buildx"
+	"github.com/mageship/mageship/engine/internal/dist"
 
 	"github.com/mageship/mageship/engine/internal/bytesize"
 	"github.com/mageship/mageship/engine/internal/config"
@@ -324,7 +324,7 @@ func planRelease(ctx context.Context, o Options, plats []platform.Platform) (*re
 	if err != nil {
 		return nil, err
 	}
-	dist, err := openDist(r)
+	dist, err := dist.Open(r)
 	if err != nil {
 		return nil, err
 	}
@@ -690,8 +690,8 @@ func (rp *releasePlan) publish(ctx context.Context, o Options) (ReleaseSummary, 
 	for _, st := range rp.steps {
 		sum.Images = append(sum.Images, st.pub)
 	}
-	if err := putJSON(rp.dist, releaseFile, sum); err != nil {
-		return sum, distInTheWay(err, "the release is published and tagged, but this summary of it is not written")
+	if err := dist.PutJSON(rp.dist, releaseFile, sum); err != nil {
+		return sum, dist.InTheWay(err, "the release is published and tagged, but this summary of it is not written")
 	}
 	o.progress.Close() // the summary goes under the steps
 	printSummary(o, sum, rp.dist.Name(releaseFile))
@@ -872,38 +872,6 @@ func verifyManifest(m registry.Manifest, s Spec, ver string) error {
 		return fmt.Errorf("%s image has version label %q, want %q", m.Platform, l, ver)
 	}
 	return nil
-}
-
-// openDist opens mageship's share of the output directory (MAGESHIP_DIST).
-func openDist(r config.Resolved) (*owned.Dist, error) {
-	d, err := owned.OpenDist(r.Dist, repoName(r, r.Dist))
-	if err != nil {
-		return nil, distInTheWay(err, "")
-	}
-	return d, nil
-}
-
-// putJSON writes v as indented JSON to rel in the output directory.
-func putJSON(d *owned.Dist, rel string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = d.Put(owned.File{Rel: rel, Data: append(b, '\n')})
-	return err
-}
-
-// distInTheWay adds the fix, and what state things are in (when not ""), to an error
-// about a file in the output directory that mageship may not overwrite.
-func distInTheWay(err error, state string) error {
-	var itw *owned.InTheWay
-	if !errors.As(err, &itw) {
-		return err
-	}
-	if state != "" {
-		state = " (" + state + ")"
-	}
-	return fmt.Errorf("%w%s; mageship never overwrites a file it did not write: move it away, or set %s to a directory of mageship's own, e.g. %s=out", err, state, config.EnvDist, config.EnvDist)
 }
 
 func printSummary(o Options, s ReleaseSummary, file string) {
