@@ -180,7 +180,7 @@ type ResolvedImage struct {
 	// promu) for this image (see buildfile.go); nil for none.
 	Release *buildfile.Build
 	// Stamp is Release or Image.Ldflags rendered for this version, which the build
-	// steps fill in (ship.stamp) before go build runs.
+	// steps fill in (variant.Stamp) before go build runs.
 	Stamp gobuild.Stamp
 
 	// The runtime fields, checked (runtime.go).

@@ -15,6 +15,7 @@ import (
 	"github.com/mageship/mageship/engine/internal/dist"
 	"github.com/mageship/mageship/engine/internal/owned"
 	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/variant"
 	"github.com/mageship/mageship/engine/internal/version"
 )
 
@@ -40,7 +41,7 @@ func WriteDockerfiles(ctx context.Context, o Options) ([]string, error) {
 	for _, img := range r.Images {
 		path := r.DockerfilePath(img)
 		name := dist.RepoName(r, path)
-		s, err := spec(r, img, Production, info, []platform.Platform{platform.Host()}, buildx.Output{Kind: buildx.OutputLoad}, []string{img.Name + ":dev"}, r.Project.Dir, env{})
+		s, err := variant.Build{Config: r, Image: img, Variant: Production, Info: info, Platforms: []platform.Platform{platform.Host()}}.Spec(buildx.Output{Kind: buildx.OutputLoad}, []string{img.Name + ":dev"}, r.Project.Dir, variant.Env{})
 		if err != nil {
 			return nil, fmt.Errorf("image %s: %w", img.Name, err)
 		}

@@ -19,7 +19,6 @@ import (
 	"github.com/mageship/mageship/engine/internal/platform"
 	"github.com/mageship/mageship/engine/internal/project"
 	"github.com/mageship/mageship/engine/internal/registry"
-	"github.com/mageship/mageship/engine/internal/verify"
 )
 
 // preflight checks, before anything is built, what would otherwise fail late or
@@ -277,18 +276,13 @@ func auditContext(r config.Resolved, stderr io.Writer) error {
 	return nil
 }
 
-// expect is what verify checks of one image.
-func expect(r config.Resolved, img config.ResolvedImage, p platform.Platform, ver, revision string) verify.Expect {
-	e := verify.Expect{Binary: img.Binary, Platform: p, User: img.User, Version: ver, Zoneinfo: true, MaxBytes: img.MaxBytes,
-		Labels: []string{verify.LabelVersion}}
-	if img.VersionVar != "" {
-		e.Stamped = ver
+// pushByDigestFix is the fix for a builder that cannot push by digest (a docker-driver
+// builder), on r's path: a builder that can, or the host path's direct assembler,
+// which needs no builder.
+func pushByDigestFix(r config.Resolved) string {
+	other := "or assemble without buildx: unset " + config.EnvAssemble + " (direct, the host path's default)"
+	if r.Build == config.BuildContainer {
+		other = "or build on the host (unset " + config.EnvBuild + "), whose default assembler needs no builder"
 	}
-	if revision != "" {
-		e.Labels = append(e.Labels, verify.LabelRevision, verify.LabelCreated)
-	}
-	if r.Source != "" {
-		e.Labels = append(e.Labels, verify.LabelSource)
-	}
-	return e
+	return "create a builder that can (docker buildx create --use), " + other
 }

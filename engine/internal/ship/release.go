@@ -17,8 +17,10 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/mageship/mageship/engine/internal/assemble"
 	"github.com/mageship/mageship/engine/internal/buildx"
 	"github.com/mageship/mageship/engine/internal/dist"
+	"github.com/mageship/mageship/engine/internal/variant"
 
 	"github.com/mageship/mageship/engine/internal/bytesize"
 	"github.com/mageship/mageship/engine/internal/config"
@@ -104,7 +106,8 @@ func (r Retried) String() string {
 }
 
 type releaseStep struct {
-	spec Spec
+	b    variant.Build // what is built: the image, the variant, the version, the platforms
+	spec variant.Spec  // b's computed build
 	tags []string
 	pub  Published
 	// pushed is the index as read back right after the push (for the push step's
@@ -342,19 +345,20 @@ func planRelease(ctx context.Context, o Options, plats []platform.Platform) (*re
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	e := newEnv(ctx, r, o.Getenv)
+	e := variant.NewEnv(ctx, r, o.Getenv)
 	rp := &releasePlan{r: r, info: info, plats: plats, dir: dir, dist: dist, reg: reg}
 	for _, img := range r.Images {
 		for _, v := range []Variant{Production, Debug} {
-			tags, err := variantTags(v, info.Tags)
+			tags, err := v.Tags(info.Tags)
 			if err == nil {
-				var s Spec
-				s, err = spec(r, img, v, info, plats, buildx.Output{Kind: buildx.OutputPushByDigest, Repository: img.Name}, nil, dir, e)
+				b := variant.Build{Config: r, Image: img, Variant: v, Info: info, Platforms: plats}
+				var s variant.Spec
+				s, err = b.Spec(buildx.Output{Kind: buildx.OutputPushByDigest, Repository: img.Name}, nil, dir, e)
 				if err == nil {
 					s.Build.Provenance, s.Build.SBOM = r.Settings.Provenance, r.Settings.AttestSBOM
 					_, err = s.Build.Args()
 				}
-				rp.steps = append(rp.steps, &releaseStep{spec: s, tags: tags, pub: Published{Image: img.Name, Variant: v.String(), Tags: tags}})
+				rp.steps = append(rp.steps, &releaseStep{b: b, spec: s, tags: tags, pub: Published{Image: img.Name, Variant: v.String(), Tags: tags}})
 			}
 			if err != nil {
 				os.RemoveAll(dir)
@@ -370,7 +374,7 @@ func (rp *releasePlan) compile(ctx context.Context, o Options) error {
 	if rp.r.Build != config.BuildHost {
 		return nil
 	}
-	return compile(ctx, rp.r, rp.info, rp.plats, rp.dir, o.progress)
+	return variant.Compile(ctx, rp.r, rp.info, rp.plats, rp.dir, o.progress)
 }
 
 // checkPush asks each registry, before anything is built, whether the credentials
@@ -391,7 +395,7 @@ func (rp *releasePlan) checkPush(ctx context.Context) error {
 
 // subject is how the steps call st, by its binary: "hello (production)".
 func (st *releaseStep) subject() string {
-	return st.spec.Image.Binary + " (" + st.pub.Variant + ")"
+	return st.b.Image.Binary + " (" + st.pub.Variant + ")"
 }
 
 // pushWaits are the waits before a variant's push is tried again after a transient
@@ -404,10 +408,10 @@ var pushWaits = []time.Duration{2 * time.Second, 6 * time.Second, 18 * time.Seco
 // again where the failure allows it (retryPush); push counts the compressed bytes of
 // the index it pushed.
 func (st *releaseStep) run(ctx context.Context, rp *releasePlan, o Options) (buildx.Metadata, error) {
-	if st.spec.direct() {
+	if st.spec.Direct() {
 		return st.assembleDirect(ctx, rp, o) // the host path's default: no buildx (direct.go)
 	}
-	if err := st.spec.write(); err != nil {
+	if err := st.spec.Write(); err != nil {
 		return buildx.Metadata{}, err
 	}
 	b := progress.StartBuild(o.progress, st.subject(), true)
@@ -616,12 +620,12 @@ func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas *binary
 			}
 			key := st.pub.Image + " " + m.Platform.String()
 			prodSHA := shas.get(key)
-			sha, err := verifyImage(rp.r, st.spec.Image, st.spec.Variant, ref, image, m.Platform, rp.info, prodSHA, &outs[i])
+			sha, err := st.b.Verify(ref, image, m.Platform, prodSHA, &outs[i])
 			if err != nil {
 				errs[i] = err
 				return nil
 			}
-			if st.spec.Variant == Production {
+			if st.b.Variant == Production {
 				shas.set(key, sha)
 			}
 			images[i] = image
@@ -644,7 +648,7 @@ func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas *binary
 		when := rp.r.Settings.Time(rp.info.Created)
 		for i, m := range idx.Platforms {
 			ref := st.pub.Image + "@" + m.Digest
-			art, goVersion, err := attachSBOM(ctx, rp.reg, images[i], st.spec.Image, ref, when)
+			art, goVersion, err := attachSBOM(ctx, rp.reg, images[i], st.b.Image, ref, when)
 			if err != nil {
 				return fmt.Errorf("%w (no tag was moved)", err)
 			}
@@ -834,7 +838,7 @@ func (h *heldTags) note(w io.Writer, format, ver string) {
 }
 
 // verifyIndex checks a pushed index against what was asked for.
-func verifyIndex(idx registry.Index, s Spec, want []platform.Platform, ver string) error {
+func verifyIndex(idx registry.Index, s variant.Spec, want []platform.Platform, ver string) error {
 	var got []string
 	for _, m := range idx.Platforms {
 		got = append(got, m.Platform.String())
@@ -858,7 +862,7 @@ func verifyIndex(idx registry.Index, s Spec, want []platform.Platform, ver strin
 
 // verifyManifest checks one platform's image: non-root user as configured, the
 // entrypoint, the version label.
-func verifyManifest(m registry.Manifest, s Spec, ver string) error {
+func verifyManifest(m registry.Manifest, s variant.Spec, ver string) error {
 	if m.User == "" || m.User == "0" || m.User == "root" || strings.HasPrefix(m.User, "0:") {
 		return fmt.Errorf("%s image runs as root (user %q): set Image.User to a non-root uid:gid", m.Platform, m.User)
 	}
@@ -892,4 +896,37 @@ func printSummary(o Options, s ReleaseSummary, file string) {
 		fmt.Fprintln(o.Stdout, "  steps: "+steps)
 	}
 	fmt.Fprintln(o.Stdout, "  summary: "+file)
+}
+
+// assembleDirect makes st's images for its platforms and pushes them by digest: an
+// index for several platforms, the image itself for one (as buildx does, and as
+// release:merge expects), shown as the steps assemble and push. It is the direct
+// assembler's twin of running st.spec.Build.
+func (st *releaseStep) assembleDirect(ctx context.Context, rp *releasePlan, o Options) (buildx.Metadata, error) {
+	b := progress.StartBuild(o.progress, st.subject(), true)
+	images, err := st.spec.AssemblePlatforms(ctx, rp.reg, st.spec.Build.Platforms, b)
+	if err != nil {
+		return buildx.Metadata{}, b.Done(err)
+	}
+	var t registry.Pushable = images[0]
+	if len(images) > 1 {
+		if t, err = assemble.Index(images); err != nil {
+			return buildx.Metadata{}, b.Done(err)
+		}
+	}
+	step := b.Push()
+	d, err := rp.reg.Push(ctx, st.pub.Image, t)
+	if err != nil {
+		return buildx.Metadata{}, b.Done(err)
+	}
+	idx, err := rp.reg.Describe(ctx, st.pub.Image+"@"+d)
+	if err != nil {
+		return buildx.Metadata{}, b.Done(fmt.Errorf("reading back %s@%s: %w", st.pub.Image, d, err))
+	}
+	fmt.Fprintf(b, "pushed %s@%s\n", st.pub.Image, d)
+	st.pushed = &idx
+	for _, m := range idx.Platforms {
+		step.AddBytes(m.Size)
+	}
+	return buildx.Metadata{Digest: d}, b.Done(nil)
 }
