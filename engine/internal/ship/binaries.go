@@ -12,6 +12,7 @@ import (
 	"github.com/mageship/mageship/engine/internal/gobuild"
 	"github.com/mageship/mageship/engine/internal/owned"
 	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/preflight"
 	"github.com/mageship/mageship/engine/internal/variant"
 )
 
@@ -64,7 +65,7 @@ func Binaries(ctx context.Context, o Options) ([]string, error) {
 			i++
 		}
 	}
-	if err := checkCgoDeps(ctx, r, r.Platforms); err != nil {
+	if err := preflight.CheckCgoDeps(ctx, r, r.Platforms); err != nil {
 		return nil, err
 	}
 	step := o.progress.Start("compile", platform.Strings(r.Platforms))

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mageship/mageship/engine/internal/buildcontext"
 	"github.com/mageship/mageship/engine/internal/config"
 	"github.com/mageship/mageship/engine/internal/daemon"
 	"github.com/mageship/mageship/engine/internal/dist"
@@ -51,29 +50,6 @@ func verifyLocal(ctx context.Context, b variant.Build, ref string, prodSHA strin
 		return "", err
 	}
 	return b.Verify(ref, image, localPlatform(ctx), prodSHA, out)
-}
-
-// checkFilesSent fails when the .dockerignore patterns leave out of the build context
-// a file that img's Files copies from it (the container build path).
-func checkFilesSent(dir string, patterns []string, source string, img config.ResolvedImage) error {
-	entries, err := config.Contents(img)
-	if err != nil {
-		return err
-	}
-	var rels []string
-	for _, e := range entries {
-		if e.Kind == config.KindFile {
-			rel, err := filepath.Rel(dir, e.Src)
-			if err != nil {
-				return err
-			}
-			rels = append(rels, filepath.ToSlash(rel))
-		}
-	}
-	if err := buildcontext.CheckFiles(patterns, source, rels); err != nil {
-		return fmt.Errorf("image %s: build context: %w", img.Name, err)
-	}
-	return nil
 }
 
 // Verify checks the production and debug images of the current version in the local

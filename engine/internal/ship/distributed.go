@@ -9,6 +9,7 @@ import (
 
 	"github.com/mageship/mageship/engine/internal/dist"
 	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/preflight"
 )
 
 // DigestsDir is where release:platform writes, and release:merge reads, the
@@ -119,7 +120,7 @@ func (rp *releasePlan) checkBeforeBuild(ctx context.Context, o Options) error {
 	if err := rp.checkPush(ctx); err != nil {
 		return err
 	}
-	return preflight(ctx, rp.r, rp.plats, rp.steps[0].spec.Build.Provenance, o.Stderr)
+	return preflight.Check(ctx, rp.r, rp.plats, rp.r.Settings.Attest(), true, o.Stderr)
 }
 
 // ReleaseMerge reads the digests release:platform wrote for every configured platform,

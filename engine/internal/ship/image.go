@@ -15,6 +15,7 @@ import (
 	"github.com/mageship/mageship/engine/internal/daemon"
 	"github.com/mageship/mageship/engine/internal/imagefs"
 	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/preflight"
 	"github.com/mageship/mageship/engine/internal/progress"
 	"github.com/mageship/mageship/engine/internal/registry"
 	"github.com/mageship/mageship/engine/internal/variant"
@@ -143,7 +144,7 @@ func planImage(ctx context.Context, v Variant, o Options) (imagePlan, error) {
 		return imagePlan{}, err
 	}
 	host := enginePlatform(ctx, eng)
-	if err := preflightFor(ctx, r, []platform.Platform{host}, false, false, o.Stderr); err != nil {
+	if err := preflight.Check(ctx, r, []platform.Platform{host}, false, false, o.Stderr); err != nil {
 		return imagePlan{}, err
 	}
 	dir, err := os.MkdirTemp("", "mageship-")

@@ -1,4 +1,4 @@
-package ship
+package preflight
 
 import (
 	"testing"
@@ -7,8 +7,8 @@ import (
 )
 
 func TestPushByDigestFix(t *testing.T) {
-	host := pushByDigestFix(config.Resolved{Build: config.BuildHost, Assemble: config.AssembleBuildx})
-	container := pushByDigestFix(config.Resolved{Build: config.BuildContainer, Assemble: config.AssembleBuildx})
+	host := PushByDigestFix(config.Resolved{Build: config.BuildHost, Assemble: config.AssembleBuildx})
+	container := PushByDigestFix(config.Resolved{Build: config.BuildContainer, Assemble: config.AssembleBuildx})
 	for _, tc := range []struct{ got, want string }{
 		{host, "create a builder that can (docker buildx create --use), or assemble without buildx: unset MAGESHIP_ASSEMBLE (direct, the host path's default)"},
 		{container, "create a builder that can (docker buildx create --use), or build on the host (unset MAGESHIP_BUILD), whose default assembler needs no builder"},

@@ -1,4 +1,4 @@
-package ship
+package preflight
 
 import (
 	"context"
@@ -21,21 +21,14 @@ import (
 	"github.com/mageship/mageship/engine/internal/registry"
 )
 
-// preflight checks, before anything is built, what would otherwise fail late or
+// Check checks, before anything is built, what would otherwise fail late or
 // half-way: cgo in a main package, a go.mod newer than the builder image, a go.work
 // the container build cannot follow, the builder, the base images and their
 // platforms, and the build context (secrets, and files go build needs that
 // .dockerignore leaves out). It first prints what the configuration left to guess
-// (r.Warnings). It is a release's preflight: its images are pushed by digest
-// (preflightFor).
-func preflight(ctx context.Context, r config.Resolved, plats []platform.Platform, attest bool, stderr io.Writer) error {
-	return preflightFor(ctx, r, plats, attest, true, stderr)
-}
-
-// preflightFor is preflight for images pushed by digest (byDigest, a release) or
-// loaded into the engine. The direct assembler needs no builder, so it is not
-// checked then.
-func preflightFor(ctx context.Context, r config.Resolved, plats []platform.Platform, attest, byDigest bool, stderr io.Writer) error {
+// (r.Warnings). byDigest: the images are pushed by digest (a release),
+// which the builder must be able to do.
+func Check(ctx context.Context, r config.Resolved, plats []platform.Platform, attest, byDigest bool, stderr io.Writer) error {
 	for _, w := range r.Warnings {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
@@ -44,7 +37,7 @@ func preflightFor(ctx context.Context, r config.Resolved, plats []platform.Platf
 			return err
 		}
 	}
-	if err := checkCgoDeps(ctx, r, plats); err != nil {
+	if err := CheckCgoDeps(ctx, r, plats); err != nil {
 		return err
 	}
 	if r.Build == config.BuildContainer {
@@ -92,10 +85,10 @@ func checkCgo(dir string, img config.ResolvedImage) error {
 	return nil
 }
 
-// checkCgoDeps refuses an image whose import graph holds a package that needs cgo,
+// CheckCgoDeps refuses an image whose import graph holds a package that needs cgo,
 // as go build would see it for the first of plats (gobuild.CheckCgo), before anything
 // compiles.
-func checkCgoDeps(ctx context.Context, r config.Resolved, plats []platform.Platform) error {
+func CheckCgoDeps(ctx context.Context, r config.Resolved, plats []platform.Platform) error {
 	if len(plats) == 0 {
 		return nil
 	}
@@ -166,7 +159,7 @@ func checkBuilder(ctx context.Context, r config.Resolved, plats []platform.Platf
 		return err
 	}
 	if why := b.PushByDigest(); why != "" && byDigest {
-		return fmt.Errorf("%s: %s", why, pushByDigestFix(r))
+		return fmt.Errorf("%s: %s", why, PushByDigestFix(r))
 	}
 	if b.Driver == "docker" && len(plats) > 1 {
 		if why := b.MultiPlatform(plats, containerdStore(ctx)); why != "" {
@@ -276,13 +269,36 @@ func auditContext(r config.Resolved, stderr io.Writer) error {
 	return nil
 }
 
-// pushByDigestFix is the fix for a builder that cannot push by digest (a docker-driver
+// PushByDigestFix is the fix for a builder that cannot push by digest (a docker-driver
 // builder), on r's path: a builder that can, or the host path's direct assembler,
 // which needs no builder.
-func pushByDigestFix(r config.Resolved) string {
+func PushByDigestFix(r config.Resolved) string {
 	other := "or assemble without buildx: unset " + config.EnvAssemble + " (direct, the host path's default)"
 	if r.Build == config.BuildContainer {
 		other = "or build on the host (unset " + config.EnvBuild + "), whose default assembler needs no builder"
 	}
 	return "create a builder that can (docker buildx create --use), " + other
+}
+
+// checkFilesSent fails when the .dockerignore patterns leave out of the build context
+// a file that img's Files copies from it (the container build path).
+func checkFilesSent(dir string, patterns []string, source string, img config.ResolvedImage) error {
+	entries, err := config.Contents(img)
+	if err != nil {
+		return err
+	}
+	var rels []string
+	for _, e := range entries {
+		if e.Kind == config.KindFile {
+			rel, err := filepath.Rel(dir, e.Src)
+			if err != nil {
+				return err
+			}
+			rels = append(rels, filepath.ToSlash(rel))
+		}
+	}
+	if err := buildcontext.CheckFiles(patterns, source, rels); err != nil {
+		return fmt.Errorf("image %s: build context: %w", img.Name, err)
+	}
+	return nil
 }
