@@ -20,6 +20,7 @@ import (
 	"github.com/mageship/mageship/engine/internal/imagefs"
 	"github.com/mageship/mageship/engine/internal/owned"
 	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/release"
 	"github.com/mageship/mageship/engine/internal/variant"
 	"github.com/mageship/mageship/engine/internal/version"
 )
@@ -102,8 +103,8 @@ func Smoke(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	released := map[string][]PublishedPlatform{}
-	if b, err := os.ReadFile(filepath.Join(r.Dist, releaseFile)); err == nil {
+	released := map[string][]release.PublishedPlatform{}
+	if b, err := os.ReadFile(filepath.Join(r.Dist, release.SummaryFile)); err == nil {
 		var sum ReleaseSummary
 		if json.Unmarshal(b, &sum) == nil && sum.Version == info.Version {
 			for _, p := range sum.Images {

@@ -11,6 +11,7 @@ import (
 	"github.com/mageship/mageship/engine/internal/dist"
 	"github.com/mageship/mageship/engine/internal/owned"
 	"github.com/mageship/mageship/engine/internal/progress"
+	"github.com/mageship/mageship/engine/internal/release"
 )
 
 // runLog is the log of one target's tools (BuildKit's output, mostly): a temporary
@@ -100,7 +101,7 @@ func withProgress(target string, o Options) (Options, func(error) error, error) 
 	raw := o.Stderr
 	o.progress, o.log = rep, l
 	o.Stdout, o.Stderr = rep.Writer(o.Stdout), rep.Writer(o.Stderr)
-	github := o.Getenv(EnvGitHubActions) == "true"
+	github := o.Getenv(release.EnvGitHubActions) == "true"
 	return o, func(err error) error {
 		rep.Close()
 		l.close(err != nil, raw)
