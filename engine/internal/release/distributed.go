@@ -94,8 +94,9 @@ func Platform(ctx context.Context, p string, o Options) ([]PlatformDigest, error
 // openRelease plans a release of every configured platform and checks, before
 // anything is pushed, what a release that writes release.json and moves tags needs:
 // that release.json is mageship's to write (else the error ends with nothingDone) and
-// that signing, when asked for, can run. On success the caller removes rp.dir. Release and ReleaseMerge
-// both begin with these steps (Release then checks push access and runs the preflight).
+// that signing, when asked for, can run. On success the caller removes rp.dir. Run
+// and Merge both begin with these steps (Run then checks push access and runs the
+// preflight).
 func openRelease(ctx context.Context, o Options, nothingDone string) (*releasePlan, error) {
 	rp, err := planRelease(ctx, o, nil)
 	if err != nil {
@@ -113,7 +114,7 @@ func openRelease(ctx context.Context, o Options, nothingDone string) (*releasePl
 }
 
 // checkBeforeBuild asks the registries whether the credentials allow pushing, then
-// runs the preflight for rp's platforms: what Release and ReleasePlatform check after
+// runs the preflight for rp's platforms: what Run and Platform check after
 // planning and before building.
 func (rp *releasePlan) checkBeforeBuild(ctx context.Context, o Options) error {
 	if err := rp.checkPush(ctx); err != nil {

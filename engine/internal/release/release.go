@@ -13,22 +13,20 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/mageship/mageship/engine/internal/assemble"
 	"github.com/mageship/mageship/engine/internal/buildx"
-	"github.com/mageship/mageship/engine/internal/dist"
-	"github.com/mageship/mageship/engine/internal/variant"
-
 	"github.com/mageship/mageship/engine/internal/bytesize"
 	"github.com/mageship/mageship/engine/internal/config"
+	"github.com/mageship/mageship/engine/internal/dist"
 	"github.com/mageship/mageship/engine/internal/imagefs"
 	"github.com/mageship/mageship/engine/internal/owned"
 	"github.com/mageship/mageship/engine/internal/platform"
 	"github.com/mageship/mageship/engine/internal/progress"
 	"github.com/mageship/mageship/engine/internal/registry"
+	"github.com/mageship/mageship/engine/internal/variant"
 	"github.com/mageship/mageship/engine/internal/version"
 )
 
@@ -56,7 +54,7 @@ type PublishedPlatform struct {
 	SBOM     string `json:"sbom,omitempty"` // the SPDX SBOM attached to it, repository@digest
 }
 
-// SummaryFile is where, in the output directory, Release and ReleaseMerge write
+// SummaryFile is where, in the output directory, Run and Merge write
 // their summary.
 const SummaryFile = "release.json"
 
