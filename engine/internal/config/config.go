@@ -144,11 +144,14 @@ type Resolved struct {
 	Assemble  string // AssembleDirect or AssembleBuildx (assembler)
 	// Env is the environment, as the target read it once, that every child process
 	// (go, git, docker, cosign) gets.
-	Env          []string
-	SBOM         bool   // attach an SPDX SBOM to every released platform image (MAGESHIP_SBOM, default on)
-	Jobs         int    // image builds run at once (MAGESHIP_JOBS, default: the number of CPUs, at least 2)
-	CosignKey    string // sign released indexes with this cosign key file or KMS URI (MAGESHIP_COSIGN_KEY); "" for none
-	CosignTlog   bool   // upload signatures to the transparency log (MAGESHIP_COSIGN_TLOG, default off)
+	Env        []string
+	SBOM       bool   // attach an SPDX SBOM to every released platform image (MAGESHIP_SBOM, default on)
+	Jobs       int    // image builds run at once (MAGESHIP_JOBS, default: the number of CPUs, at least 2)
+	CosignKey  string // sign released indexes with this cosign key file or KMS URI (MAGESHIP_COSIGN_KEY); "" for none
+	CosignTlog bool   // upload signatures to the transparency log (MAGESHIP_COSIGN_TLOG, default off)
+	// Settings are the time images record, the attestations and the build cache,
+	// read here once (buildsettings.go).
+	Settings     BuildSettings
 	BuilderImage string
 	DebugImage   string
 	Builder      string // empty: let buildx choose (BUILDX_BUILDER or its current builder)
@@ -177,7 +180,7 @@ type ResolvedImage struct {
 	// promu) for this image (see buildfile.go); nil for none.
 	Release *buildfile.Build
 	// Stamp is Release or Image.Ldflags rendered for this version, which the build
-	// steps fill in (ship.stamp) before go build runs.
+	// steps fill in (variant.Stamp) before go build runs.
 	Stamp gobuild.Stamp
 
 	// The runtime fields, checked (runtime.go).
@@ -361,6 +364,9 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 		return Resolved{}, err
 	}
 	if r.Dockerfile, err = dockerfilePath(p.Dir, getenv(EnvDockerfile), len(r.Images)); err != nil {
+		return Resolved{}, err
+	}
+	if r.Settings, err = buildSettings(getenv); err != nil {
 		return Resolved{}, err
 	}
 	return r, nil

@@ -6,17 +6,14 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
-	"strings"
 
 	"github.com/mageship/mageship/engine/internal/binary"
-	"github.com/mageship/mageship/engine/internal/buildfile"
-	"github.com/mageship/mageship/engine/internal/command"
-	"github.com/mageship/mageship/engine/internal/config"
+	"github.com/mageship/mageship/engine/internal/dist"
 	"github.com/mageship/mageship/engine/internal/gobuild"
 	"github.com/mageship/mageship/engine/internal/owned"
 	"github.com/mageship/mageship/engine/internal/platform"
-	"github.com/mageship/mageship/engine/internal/version"
+	"github.com/mageship/mageship/engine/internal/preflight"
+	"github.com/mageship/mageship/engine/internal/variant"
 )
 
 // Binaries cross-compiles every image's binary for every configured platform on
@@ -30,7 +27,7 @@ func Binaries(ctx context.Context, o Options) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	dist, err := openDist(r)
+	d, err := dist.Open(r)
 	if err != nil {
 		return nil, err
 	}
@@ -40,20 +37,20 @@ func Binaries(ctx context.Context, o Options) ([]string, error) {
 			rels = append(rels, path.Join(p.Dir(), img.Binary))
 		}
 	}
-	if err := dist.Check(append(rels, binary.SumsFile)...); err != nil {
-		return nil, distInTheWay(err, "nothing was built")
+	if err := d.Check(append(rels, binary.SumsFile)...); err != nil {
+		return nil, dist.InTheWay(err, "nothing was built")
 	}
 	// Build into a staging folder inside the output directory, then move the results
 	// into place: a failed build leaves the earlier binaries as they were.
-	stage, err := dist.Stage()
+	stage, err := d.Stage()
 	if err != nil {
-		return nil, distInTheWay(err, "nothing was built")
+		return nil, dist.InTheWay(err, "nothing was built")
 	}
 	defer os.RemoveAll(stage)
 	for _, w := range r.Warnings {
 		fmt.Fprintln(o.Stderr, "warning:", w)
 	}
-	if r, err = stamp(ctx, r, info, o.Getenv); err != nil {
+	if r, err = variant.Stamp(ctx, r, info); err != nil {
 		return nil, err
 	}
 	var builds []gobuild.Build
@@ -68,7 +65,7 @@ func Binaries(ctx context.Context, o Options) ([]string, error) {
 			i++
 		}
 	}
-	if err := checkCgoDeps(ctx, r, r.Platforms); err != nil {
+	if err := preflight.CheckCgoDeps(ctx, r, r.Platforms); err != nil {
 		return nil, err
 	}
 	step := o.progress.Start("compile", platform.Strings(r.Platforms))
@@ -86,9 +83,9 @@ func Binaries(ctx context.Context, o Options) ([]string, error) {
 		files = append(files, owned.File{Rel: rel, From: filepath.Join(stage, filepath.FromSlash(rel)), Mode: 0o755})
 	}
 	files = append(files, owned.File{Rel: binary.SumsFile, Data: sums})
-	changes, err := dist.Put(files...)
+	changes, err := d.Put(files...)
 	if err != nil {
-		return nil, distInTheWay(err, "the binaries were built but not put in place")
+		return nil, dist.InTheWay(err, "the binaries were built but not put in place")
 	}
 	var out []string
 	for i, rel := range rels {
@@ -100,62 +97,13 @@ func Binaries(ctx context.Context, o Options) ([]string, error) {
 		if builds[i].VersionVar == "" {
 			what = "no version"
 		}
-		fmt.Fprintf(o.Stdout, "built %s (%s%s)\n", dist.Name(rel), what, note)
+		fmt.Fprintf(o.Stdout, "built %s (%s%s)\n", d.Name(rel), what, note)
 		out = append(out, filepath.FromSlash(rel))
 	}
 	if changes[len(rels)] == owned.Unchanged {
-		fmt.Fprintf(o.Stdout, "%s is up to date\n", dist.Name(binary.SumsFile))
+		fmt.Fprintf(o.Stdout, "%s is up to date\n", d.Name(binary.SumsFile))
 	} else {
-		fmt.Fprintf(o.Stdout, "wrote %s\n", dist.Name(binary.SumsFile))
+		fmt.Fprintf(o.Stdout, "wrote %s\n", d.Name(binary.SumsFile))
 	}
 	return out, nil
-}
-
-// stamp renders, for this version, each image's release-build file build (goreleaser,
-// ko, promu) or Image.Ldflags into its Stamp, which go build gets. The templates were
-// checked when the configuration was resolved; the facts they get are fixed by the
-// commit: the version, the commit, the branch, and the commit's time or
-// SOURCE_DATE_EPOCH.
-func stamp(ctx context.Context, r config.Resolved, info version.Info, getenv func(string) string) (config.Resolved, error) {
-	if !slices.ContainsFunc(r.Images, func(img config.ResolvedImage) bool { return img.Release != nil || len(img.Ldflags) > 0 }) {
-		return r, nil
-	}
-	date, err := sourceDateEpoch(info, getenv)
-	if err != nil {
-		return r, err
-	}
-	v := buildfile.Vars{
-		Version: info.Version, Commit: info.Revision, Date: date, CommitDate: info.Created,
-		Branch: gitBranch(ctx, r.Project.Dir, r.Env), ModulePath: r.Project.Module, Dirty: info.Dirty,
-		Env: buildfile.EnvMap(r.Env),
-	}
-	r.Images = slices.Clone(r.Images)
-	for i, img := range r.Images {
-		var s gobuild.Stamp
-		if img.Release != nil {
-			rendered, err := img.Release.Render(v)
-			if err != nil {
-				return r, err
-			}
-			s = gobuild.Stamp{File: true, Ldflags: rendered.Ldflags, Flags: rendered.Flags, Env: rendered.Env}
-		}
-		if len(img.Ldflags) > 0 {
-			if s.Ldflags, err = buildfile.Ldflags(img.Ldflags, v); err != nil {
-				return r, fmt.Errorf("image %s: %w", img.Name, err)
-			}
-			s.File = false
-		}
-		r.Images[i].Stamp = s
-	}
-	return r, nil
-}
-
-// gitBranch is git rev-parse --abbrev-ref HEAD in dir ("HEAD" when detached), as
-// goreleaser and promu read it; "" without git.
-func gitBranch(ctx context.Context, dir string, env []string) string {
-	out, err := command.Output(ctx, command.Cmd{Name: "git", Args: []string{"rev-parse", "--abbrev-ref", "HEAD"}, Dir: dir, Env: env})
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
 }

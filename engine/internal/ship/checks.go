@@ -2,8 +2,6 @@ package ship
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,17 +13,15 @@ import (
 	"strings"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-
-	"github.com/mageship/mageship/engine/internal/buildcontext"
-	"github.com/mageship/mageship/engine/internal/bytesize"
 	"github.com/mageship/mageship/engine/internal/config"
 	"github.com/mageship/mageship/engine/internal/daemon"
+	"github.com/mageship/mageship/engine/internal/dist"
 	"github.com/mageship/mageship/engine/internal/doctor"
 	"github.com/mageship/mageship/engine/internal/imagefs"
 	"github.com/mageship/mageship/engine/internal/owned"
 	"github.com/mageship/mageship/engine/internal/platform"
-	"github.com/mageship/mageship/engine/internal/verify"
+	"github.com/mageship/mageship/engine/internal/release"
+	"github.com/mageship/mageship/engine/internal/variant"
 	"github.com/mageship/mageship/engine/internal/version"
 )
 
@@ -49,87 +45,12 @@ func loadLocal(ctx context.Context, o Options) (config.Resolved, version.Info, e
 // verifyLocal reads a loaded image from the engine and checks it. prodSHA is the
 // production binary's digest for a debug image ("" for a production image, whose own
 // digest it returns).
-func verifyLocal(ctx context.Context, r config.Resolved, img config.ResolvedImage, v Variant, ref string, info version.Info, prodSHA string, out io.Writer) (string, error) {
+func verifyLocal(ctx context.Context, b variant.Build, ref string, prodSHA string, out io.Writer) (string, error) {
 	image, err := imagefs.FromDaemon(ctx, ref)
 	if err != nil {
 		return "", err
 	}
-	return verifyImage(r, img, v, ref, image, localPlatform(ctx), info, prodSHA, out)
-}
-
-func verifyImage(r config.Resolved, img config.ResolvedImage, v Variant, ref string, image v1.Image, p platform.Platform, info version.Info, prodSHA string, out io.Writer) (string, error) {
-	e := expect(r, img, p, info.Version, info.Revision)
-	if err := expectRuntime(img, &e); err != nil {
-		return "", fmt.Errorf("verifying %s: %w", ref, err)
-	}
-	var res verify.Result
-	var err error
-	if v == Production {
-		res, err = verify.Production(ref, image, e)
-	} else {
-		res, err = verify.Debug(ref, image, e, prodSHA)
-	}
-	if err != nil {
-		return "", fmt.Errorf("verifying %s: %w", ref, err)
-	}
-	if err := res.Err(); err != nil {
-		return res.BinarySHA256, err
-	}
-	fmt.Fprintf(out, "verified %s (%s, %s): %s uncompressed, static %s binary, user %s\n", ref, v, p, bytesize.Format(res.Bytes), p.Arch, img.User)
-	return res.BinarySHA256, nil
-}
-
-// expectRuntime adds to e what img's runtime fields promise: the image config's CMD,
-// Env, WorkingDir, Volumes and Labels; WorkDir and the volumes writable by the user, the files of Files with the repository's bytes, the Also
-// binaries.
-func expectRuntime(img config.ResolvedImage, e *verify.Expect) error {
-	e.Run = verify.Run{Cmd: img.Args, Env: img.Env, WorkDir: img.WorkDir, Volumes: img.Volumes, Labels: img.Labels}
-	e.Dirs = img.OwnedDirs()
-	for _, x := range img.Extras {
-		e.Also = append(e.Also, x.Binary)
-	}
-	entries, err := config.Contents(img)
-	if err != nil {
-		return err
-	}
-	for _, en := range entries {
-		if en.Kind != config.KindFile {
-			continue
-		}
-		b, err := os.ReadFile(en.Src)
-		if err != nil {
-			return err
-		}
-		if e.Files == nil {
-			e.Files = map[string]string{}
-		}
-		sum := sha256.Sum256(b)
-		e.Files[en.Path] = hex.EncodeToString(sum[:])
-	}
-	return nil
-}
-
-// checkFilesSent fails when the .dockerignore patterns leave out of the build context
-// a file that img's Files copies from it (the container build path).
-func checkFilesSent(dir string, patterns []string, source string, img config.ResolvedImage) error {
-	entries, err := config.Contents(img)
-	if err != nil {
-		return err
-	}
-	var rels []string
-	for _, e := range entries {
-		if e.Kind == config.KindFile {
-			rel, err := filepath.Rel(dir, e.Src)
-			if err != nil {
-				return err
-			}
-			rels = append(rels, filepath.ToSlash(rel))
-		}
-	}
-	if err := buildcontext.CheckFiles(patterns, source, rels); err != nil {
-		return fmt.Errorf("image %s: build context: %w", img.Name, err)
-	}
-	return nil
+	return b.Verify(ref, image, localPlatform(ctx), prodSHA, out)
 }
 
 // Verify checks the production and debug images of the current version in the local
@@ -145,16 +66,19 @@ func Verify(ctx context.Context, o Options) error {
 	var errs []error
 	for _, img := range r.Images {
 		ref := img.Name + ":" + info.Version
-		sha, err := verifyLocal(ctx, r, img, Production, ref, info, "", o.Stdout)
+		prod := variant.Build{Config: r, Image: img, Variant: Production, Info: info}
+		sha, err := verifyLocal(ctx, prod, ref, "", o.Stdout)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		tags, err := variantTags(Debug, []string{info.Version})
+		tags, err := Debug.Tags([]string{info.Version})
 		if err != nil {
 			return err
 		}
-		if _, err := verifyLocal(ctx, r, img, Debug, img.Name+":"+tags[0], info, sha, o.Stdout); err != nil {
+		debug := prod
+		debug.Variant = Debug
+		if _, err := verifyLocal(ctx, debug, img.Name+":"+tags[0], sha, o.Stdout); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -179,8 +103,8 @@ func Smoke(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	released := map[string][]PublishedPlatform{}
-	if b, err := os.ReadFile(filepath.Join(r.Dist, releaseFile)); err == nil {
+	released := map[string][]release.PublishedPlatform{}
+	if b, err := os.ReadFile(filepath.Join(r.Dist, release.SummaryFile)); err == nil {
 		var sum ReleaseSummary
 		if json.Unmarshal(b, &sum) == nil && sum.Version == info.Version {
 			for _, p := range sum.Images {
@@ -249,7 +173,7 @@ type smokeLog struct {
 // save writes logs there and returns how messages name the file; "" when it could
 // not be written (the error then says so).
 func (l smokeLog) save(logs string) string {
-	d, err := openDist(l.r)
+	d, err := dist.Open(l.r)
 	if err != nil {
 		return ""
 	}

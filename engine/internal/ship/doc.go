@@ -1,7 +1,8 @@
-// Package ship owns the pipelines behind mageship's targets: it resolves the
-// configuration, computes every build (Dockerfile text, buildx command, tags) before
-// running any of it, then executes: Image loads one variant for this machine's
-// platform into the local engine; Release pushes both variants for every platform by
-// digest, verifies what the registry holds, and only then moves tags; Binaries
-// cross-compiles on the host; WriteDockerfiles ejects the rendered Dockerfile.
+// Package ship owns the wiring behind mageship's targets: it takes a target's name
+// and surroundings (Options), resolves the configuration once, shows the steps and
+// keeps the tools' log, and runs the pipeline: Image loads one variant for this
+// machine's platform into the local engine, Verify, Smoke and SBOM check what it
+// loaded, Binaries cross-compiles on the host, WriteDockerfiles ejects the rendered
+// Dockerfile. The release protocol is package release's; one variant's build is
+// package variant's; the checks before building are package preflight's.
 package ship

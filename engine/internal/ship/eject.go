@@ -12,8 +12,10 @@ import (
 
 	"github.com/mageship/mageship/engine/internal/buildx"
 	"github.com/mageship/mageship/engine/internal/config"
+	"github.com/mageship/mageship/engine/internal/dist"
 	"github.com/mageship/mageship/engine/internal/owned"
 	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/variant"
 	"github.com/mageship/mageship/engine/internal/version"
 )
 
@@ -38,8 +40,8 @@ func WriteDockerfiles(ctx context.Context, o Options) ([]string, error) {
 	var files []dockerfile
 	for _, img := range r.Images {
 		path := r.DockerfilePath(img)
-		name := repoName(r, path)
-		s, err := spec(r, img, Production, info, []platform.Platform{platform.Host()}, buildx.Output{Kind: buildx.OutputLoad}, []string{img.Name + ":dev"}, r.Project.Dir, env{getenv: o.Getenv})
+		name := dist.RepoName(r, path)
+		s, err := variant.Build{Config: r, Image: img, Variant: Production, Info: info, Platforms: []platform.Platform{platform.Host()}}.Spec(buildx.Output{Kind: buildx.OutputLoad}, []string{img.Name + ":dev"}, r.Project.Dir, variant.Env{})
 		if err != nil {
 			return nil, fmt.Errorf("image %s: %w", img.Name, err)
 		}
@@ -130,13 +132,4 @@ func dockerfileInTheWay(err error, getenv func(string) string, images int) error
 		fix = "set " + config.EnvDockerfile + "={binary}.mageship.Dockerfile to write beside it"
 	}
 	return fmt.Errorf("%w; mageship never overwrites a file it did not write: %s, or move it away", err, fix)
-}
-
-// repoName is how messages name a path: relative to the module root when inside it.
-func repoName(r config.Resolved, path string) string {
-	rel, err := filepath.Rel(r.Project.Dir, path)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return path
-	}
-	return filepath.ToSlash(rel)
 }

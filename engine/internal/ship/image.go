@@ -15,7 +15,10 @@ import (
 	"github.com/mageship/mageship/engine/internal/daemon"
 	"github.com/mageship/mageship/engine/internal/imagefs"
 	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/preflight"
+	"github.com/mageship/mageship/engine/internal/progress"
 	"github.com/mageship/mageship/engine/internal/registry"
+	"github.com/mageship/mageship/engine/internal/variant"
 	"github.com/mageship/mageship/engine/internal/version"
 )
 
@@ -45,7 +48,7 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 	defer os.RemoveAll(p.dir)
 
 	if p.r.Build == config.BuildHost {
-		if err := compile(ctx, p.r, p.info, []platform.Platform{p.host}, p.dir, o.Getenv, o.progress); err != nil {
+		if err := variant.Compile(ctx, p.r, p.info, []platform.Platform{p.host}, p.dir, o.progress); err != nil {
 			return nil, err
 		}
 	}
@@ -67,7 +70,7 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 		if err != nil {
 			return out, err
 		}
-		size, err := contentSize(image)
+		size, err := variant.ContentSize(image)
 		if err != nil {
 			return out, fmt.Errorf("reading %s from the engine: %w", ref, err)
 		}
@@ -75,7 +78,7 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 		out = append(out, l)
 		fmt.Fprintf(o.Stdout, "built %s (%s, %s): %s, user %s, entrypoint %s\n", l.Ref, v, l.Platform, bytesize.Format(l.Size), l.User, strings.Join(l.Entrypoint, " "))
 		step := o.progress.Start("verify", subject)
-		err = verifyBuilt(ctx, p.r, s.Image, v, ref, image, p.host, p.info, o)
+		err = verifyBuilt(ctx, variant.Build{Config: p.r, Image: s.Image, Variant: v, Info: p.info, Platforms: []platform.Platform{p.host}}, ref, image, p.host, o)
 		step.Done(err)
 		if err != nil {
 			// Nothing half-done: an image that fails verification does not stay tagged.
@@ -90,15 +93,15 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 
 // build makes the image s describes and loads it into the engine under its tags: in
 // process and loaded through the engine's API (the direct assembler), or by buildx.
-func (p imagePlan) build(ctx context.Context, s Spec, subject string, o Options) error {
-	if s.direct() {
+func (p imagePlan) build(ctx context.Context, s variant.Spec, subject string, o Options) error {
+	if s.Direct() {
 		step := o.progress.Start("assemble", subject)
 		reg, err := registry.New()
 		if err != nil {
 			step.Done(err)
 			return err
 		}
-		images, err := s.assemblePlatforms(ctx, reg, []platform.Platform{p.host}, step.Log())
+		images, err := s.AssemblePlatforms(ctx, reg, []platform.Platform{p.host}, step.Log())
 		if err == nil {
 			err = p.eng.Load(ctx, images[0], s.Build.Tags...)
 		}
@@ -108,35 +111,12 @@ func (p imagePlan) build(ctx context.Context, s Spec, subject string, o Options)
 		step.Done(err)
 		return err
 	}
-	if err := s.write(); err != nil {
+	if err := s.Write(); err != nil {
 		return err
 	}
-	b := startBuild(o.progress, subject, false)
+	b := progress.StartBuild(o.progress, subject, false)
 	_, err := buildx.Run(ctx, s.Build, buildx.WithStdout(b), buildx.WithStderr(b), buildx.WithEnv(p.r.Env))
-	return b.done(err)
-}
-
-// contentSize is the uncompressed size of img's layers, summed: what verification
-// reports (verify.Result.Bytes) and checks Image.MaxBytes against.
-func contentSize(img v1.Image) (int64, error) {
-	layers, err := img.Layers()
-	if err != nil {
-		return 0, err
-	}
-	var total int64
-	for _, l := range layers {
-		rc, err := l.Uncompressed()
-		if err != nil {
-			return 0, err
-		}
-		n, err := io.Copy(io.Discard, rc)
-		rc.Close()
-		if err != nil {
-			return 0, err
-		}
-		total += n
-	}
-	return total, nil
+	return b.Done(err)
 }
 
 // imagePlan is a computed Image: the builds of variant v for the engine's platform.
@@ -147,7 +127,7 @@ type imagePlan struct {
 	eng   *daemon.Engine
 	host  platform.Platform
 	dir   string
-	specs []Spec
+	specs []variant.Spec
 }
 
 func planImage(ctx context.Context, v Variant, o Options) (imagePlan, error) {
@@ -155,7 +135,7 @@ func planImage(ctx context.Context, v Variant, o Options) (imagePlan, error) {
 	if err != nil {
 		return imagePlan{}, err
 	}
-	tags, err := variantTags(v, []string{info.Version})
+	tags, err := v.Tags([]string{info.Version})
 	if err != nil {
 		return imagePlan{}, err
 	}
@@ -164,18 +144,18 @@ func planImage(ctx context.Context, v Variant, o Options) (imagePlan, error) {
 		return imagePlan{}, err
 	}
 	host := enginePlatform(ctx, eng)
-	if err := preflightFor(ctx, r, []platform.Platform{host}, false, false, o.Stderr); err != nil {
+	if err := preflight.Check(ctx, r, []platform.Platform{host}, false, false, o.Stderr); err != nil {
 		return imagePlan{}, err
 	}
 	dir, err := os.MkdirTemp("", "mageship-")
 	if err != nil {
 		return imagePlan{}, err
 	}
-	e := newEnv(ctx, r, o.Getenv)
+	e := variant.NewEnv(ctx, r, o.Getenv)
 	p := imagePlan{r: r, info: info, eng: eng, host: host, dir: dir}
 	out := buildx.Output{Kind: buildx.OutputLoad, NoUnpack: r.Build == config.BuildContainer && dockerDriverOnContainerd(ctx, r, eng)}
 	for _, img := range r.Images {
-		s, err := spec(r, img, v, info, []platform.Platform{host}, out, tagged(img.Name, tags), dir, e)
+		s, err := variant.Build{Config: r, Image: img, Variant: v, Info: info, Platforms: []platform.Platform{host}}.Spec(out, variant.Tagged(img.Name, tags), dir, e)
 		if err != nil {
 			os.RemoveAll(dir)
 			return imagePlan{}, fmt.Errorf("image %s: %w", img.Name, err)
@@ -220,13 +200,15 @@ func localPlatform(ctx context.Context) platform.Platform {
 // verifyBuilt checks image, ref as Image just loaded it for platform p. A debug image is
 // compared with the production image of the same version when that is in the engine
 // too.
-func verifyBuilt(ctx context.Context, r config.Resolved, img config.ResolvedImage, v Variant, ref string, image v1.Image, p platform.Platform, info version.Info, o Options) error {
-	if v == Production {
-		_, err := verifyImage(r, img, v, ref, image, p, info, "", o.Stdout)
+func verifyBuilt(ctx context.Context, b variant.Build, ref string, image v1.Image, p platform.Platform, o Options) error {
+	if b.Variant == Production {
+		_, err := b.Verify(ref, image, p, "", o.Stdout)
 		return err
 	}
-	prodRef := img.Name + ":" + info.Version
-	prodSHA, err := verifyLoaded(ctx, r, img, Production, prodRef, p, info, "", io.Discard)
+	prodRef := b.Image.Name + ":" + b.Info.Version
+	prod := b
+	prod.Variant = Production
+	prodSHA, err := verifyLoaded(ctx, prod, prodRef, p, "", io.Discard)
 	if err != nil {
 		// No production image to compare with (or a broken one): check the debug image
 		// on its own; mage image:verify compares the two once both are built.
@@ -235,18 +217,18 @@ func verifyBuilt(ctx context.Context, r config.Resolved, img config.ResolvedImag
 		if ierr != nil {
 			return ierr
 		}
-		prodSHA = bin["/usr/local/bin/"+img.Binary].SHA256
+		prodSHA = bin["/usr/local/bin/"+b.Image.Binary].SHA256
 	}
-	_, err = verifyImage(r, img, v, ref, image, p, info, prodSHA, o.Stdout)
+	_, err = b.Verify(ref, image, p, prodSHA, o.Stdout)
 	return err
 }
 
 // verifyLoaded is verifyLocal for an image of platform p, the engine's, which is not
 // this machine's when DOCKER_HOST names an engine of another architecture.
-func verifyLoaded(ctx context.Context, r config.Resolved, img config.ResolvedImage, v Variant, ref string, p platform.Platform, info version.Info, prodSHA string, out io.Writer) (string, error) {
+func verifyLoaded(ctx context.Context, b variant.Build, ref string, p platform.Platform, prodSHA string, out io.Writer) (string, error) {
 	image, err := imagefs.FromDaemon(ctx, ref)
 	if err != nil {
 		return "", err
 	}
-	return verifyImage(r, img, v, ref, image, p, info, prodSHA, out)
+	return b.Verify(ref, image, p, prodSHA, out)
 }

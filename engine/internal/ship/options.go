@@ -1,12 +1,14 @@
 package ship
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"strings"
 
 	"github.com/mageship/mageship/engine/internal/config"
 	"github.com/mageship/mageship/engine/internal/progress"
+	"github.com/mageship/mageship/engine/internal/project"
 )
 
 // Assets are the two files mageship renders into builds. They live at the top of the
@@ -63,4 +65,25 @@ func lookup(env []string) func(string) string {
 		}
 	}
 	return func(k string) string { return m[k] }
+}
+
+// load resolves the configuration for the module in o.Dir: the repository's defaults,
+// then what the magefile set (o.Config), then the environment.
+func load(o Options) (config.Resolved, error) {
+	p, err := project.Load(o.Dir)
+	if err != nil {
+		return config.Resolved{}, err
+	}
+	if p.Requires > 0 && !p.HasGoSum && !p.Vendor {
+		return config.Resolved{}, fmt.Errorf("go.sum is missing but go.mod requires %d modules: run go mod tidy and commit go.sum", p.Requires)
+	}
+	r, err := config.Resolve(p, o.Config, o.Getenv)
+	r.DefaultTemplate, r.DefaultIgnore = o.Assets.Template, o.Assets.Ignore
+	r.Env = o.Env
+	if err == nil && o.log != nil {
+		if name := o.log.place(r); name != "" {
+			o.progress.SetLogName(name)
+		}
+	}
+	return r, err
 }

@@ -1,7 +1,6 @@
 package ship
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -9,8 +8,10 @@ import (
 	"sync"
 
 	"github.com/mageship/mageship/engine/internal/config"
+	"github.com/mageship/mageship/engine/internal/dist"
 	"github.com/mageship/mageship/engine/internal/owned"
 	"github.com/mageship/mageship/engine/internal/progress"
+	"github.com/mageship/mageship/engine/internal/release"
 )
 
 // runLog is the log of one target's tools (BuildKit's output, mostly): a temporary
@@ -44,7 +45,7 @@ func (l *runLog) place(r config.Resolved) string {
 	if l.dist != nil {
 		return l.dist.Name(l.rel)
 	}
-	d, err := openDist(r)
+	d, err := dist.Open(r)
 	if err != nil || d.Check(l.rel) != nil {
 		return ""
 	}
@@ -100,7 +101,7 @@ func withProgress(target string, o Options) (Options, func(error) error, error) 
 	raw := o.Stderr
 	o.progress, o.log = rep, l
 	o.Stdout, o.Stderr = rep.Writer(o.Stdout), rep.Writer(o.Stderr)
-	github := o.Getenv(EnvGitHubActions) == "true"
+	github := o.Getenv(release.EnvGitHubActions) == "true"
 	return o, func(err error) error {
 		rep.Close()
 		l.close(err != nil, raw)
@@ -116,96 +117,3 @@ func withProgress(target string, o Options) (Options, func(error) error, error) 
 func escapeWorkflow(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
 }
-
-// buildSteps shows one buildx run as steps: assemble, then, from BuildKit's first
-// "pushing layers" line on, push (when the build pushes). It is the run's output.
-type buildSteps struct {
-	rep     *progress.Reporter
-	subject string
-	pushes  bool
-
-	mu     sync.Mutex
-	cur    *progress.Step
-	pushed bool
-	buf    []byte
-}
-
-func startBuild(rep *progress.Reporter, subject string, pushes bool) *buildSteps {
-	return &buildSteps{rep: rep, subject: subject, pushes: pushes, cur: rep.Start("assemble", subject)}
-}
-
-func (b *buildSteps) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	for {
-		i := bytes.IndexByte(b.buf, '\n')
-		if i < 0 {
-			return len(p), nil
-		}
-		line := b.buf[:i+1]
-		if bytes.Contains(line, []byte("pushing layers")) {
-			b.startPush()
-		}
-		b.cur.Log().Write(line)
-		b.buf = b.buf[i+1:]
-	}
-}
-
-// push is the step that pushes (started now if BuildKit never said it pushed).
-func (b *buildSteps) push() *progress.Step {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.startPush()
-	return b.cur
-}
-
-// startPush ends assemble and starts push, once, for a build that pushes; b.mu is held.
-func (b *buildSteps) startPush() {
-	if b.pushes && !b.pushed {
-		b.cur.Done(nil)
-		b.cur, b.pushed = b.rep.Start("push", b.subject), true
-	}
-}
-
-// done ends the current step; err, when not nil, gets a short form when the step's
-// log tail is on the screen already.
-func (b *buildSteps) done(err error) error {
-	b.mu.Lock()
-	if len(b.buf) > 0 {
-		b.cur.Log().Write(append(b.buf, '\n'))
-		b.buf = nil
-	}
-	cur := b.cur
-	b.mu.Unlock()
-	cur.Done(err)
-	return shorten(b.rep, cur, err)
-}
-
-// shorten cuts a tool's failure to its first line when its step's last log lines
-// are on the screen already (not in Plain mode, which shows them all as they come
-// and keeps the error whole).
-func shorten(rep *progress.Reporter, s *progress.Step, err error) error {
-	if err == nil || !s.ShownTail() {
-		return err
-	}
-	first, _, ok := strings.Cut(err.Error(), "\n")
-	if !ok {
-		return err
-	}
-	where := ""
-	if n := rep.LogName(); n != "" {
-		where = "; whole log: " + n
-	}
-	first = strings.TrimSuffix(strings.TrimSpace(first), ":")
-	return &shortError{msg: first + " (its last lines are above" + where + ")", err: err}
-}
-
-// shortError is an error shown by its first line; the whole is still in its chain.
-type shortError struct {
-	msg string
-	err error
-}
-
-func (e *shortError) Error() string { return e.msg }
-func (e *shortError) Unwrap() error { return e.err }

@@ -1,4 +1,4 @@
-package ship
+package variant
 
 import (
 	"crypto/x509"

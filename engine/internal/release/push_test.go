@@ -1,4 +1,4 @@
-package ship
+package release
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package ship
+package release
 
 import (
 	"bytes"
@@ -25,9 +25,9 @@ import (
 // (an OCI 1.1 referrer), and a cosign signature on every index, both by digest, after
 // verification and before any tag moves.
 
-// sbomOf is the SPDX SBOM of the binary in image, from its Go build information, and
+// SBOMOf is the SPDX SBOM of the binary in image, from its Go build information, and
 // the Go version that built it.
-func sbomOf(image v1.Image, img config.ResolvedImage, ref string, created time.Time) ([]byte, string, error) {
+func SBOMOf(image v1.Image, img config.ResolvedImage, ref string, created time.Time) ([]byte, string, error) {
 	bin, err := imagefs.ReadFile(image, path.Join("/usr/local/bin", img.Binary))
 	if err != nil {
 		return nil, "", err
@@ -43,7 +43,7 @@ func sbomOf(image v1.Image, img config.ResolvedImage, ref string, created time.T
 // attachSBOM makes and attaches the SBOM of the platform image ref and returns the
 // SBOM artifact's reference (repository@digest) and the binary's Go version.
 func attachSBOM(ctx context.Context, reg *registry.Client, image v1.Image, img config.ResolvedImage, ref string, created time.Time) (string, string, error) {
-	doc, goVersion, err := sbomOf(image, img, ref, created)
+	doc, goVersion, err := SBOMOf(image, img, ref, created)
 	if err != nil {
 		return "", "", fmt.Errorf("making the SBOM of %s: %w", ref, err)
 	}
@@ -126,32 +126,3 @@ func signatures(ctx context.Context, reg *registry.Client, ref string) ([]string
 
 // sigstoreBundle is the artifact type of the signatures cosign v3 attaches.
 const sigstoreBundle = "application/vnd.dev.sigstore.bundle.v0.3+json"
-
-// SBOM prints the SPDX SBOM of the local production image of every configured image
-// (what release attaches to each platform image), one JSON document per image.
-func SBOM(ctx context.Context, o Options) error {
-	o = o.withDefaults()
-	r, info, err := loadLocal(ctx, o)
-	if err != nil {
-		return err
-	}
-	when, err := sourceDateEpoch(info, o.Getenv)
-	if err != nil {
-		return err
-	}
-	for _, img := range r.Images {
-		ref := img.Name + ":" + info.Version
-		image, err := imagefs.FromDaemon(ctx, ref)
-		if err != nil {
-			return fmt.Errorf("%w; build it first with mage image", err)
-		}
-		doc, _, err := sbomOf(image, img, ref, when)
-		if err != nil {
-			return fmt.Errorf("making the SBOM of %s: %w", ref, err)
-		}
-		if _, err := o.Stdout.Write(append(doc, '\n')); err != nil {
-			return err
-		}
-	}
-	return nil
-}

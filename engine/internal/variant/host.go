@@ -1,4 +1,4 @@
-package ship
+package variant
 
 import (
 	"bytes"
@@ -6,17 +6,16 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/crypto/x509roots/fallback/bundle"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/mageship/mageship/engine/internal/command"
 	"github.com/mageship/mageship/engine/internal/config"
@@ -37,21 +36,21 @@ const (
 	group  = "root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n"
 )
 
-// hostContext is the build context of img on the host build path, under dir.
-func hostContext(dir string, img config.ResolvedImage) string {
+// HostContext is the build context of img on the host build path, under dir.
+func HostContext(dir string, img config.ResolvedImage) string {
 	return filepath.Join(dir, "context-"+img.Binary)
 }
 
-// hostBuilds computes the go builds of the host path: every image for every platform,
+// HostBuilds computes the go builds of the host path: every image for every platform,
 // each into its image's build context as
 // <os>_<arch>[_<variant>]/rootfs/usr/local/bin/<binary>, the tree the images copy.
-func hostBuilds(r config.Resolved, info version.Info, plats []platform.Platform, dir string) []gobuild.Build {
+func HostBuilds(r config.Resolved, info version.Info, plats []platform.Platform, dir string) []gobuild.Build {
 	var builds []gobuild.Build
 	for _, img := range r.Images {
 		for _, p := range plats {
 			main := gobuild.Build{
 				Dir: r.Project.Dir, Main: img.Main, Platform: p,
-				Output:     filepath.Join(hostContext(dir, img), p.Dir(), "rootfs", "usr", "local", "bin", img.Binary),
+				Output:     filepath.Join(HostContext(dir, img), p.Dir(), "rootfs", "usr", "local", "bin", img.Binary),
 				VersionVar: img.VersionVar, Version: info.Version, Tags: img.Tags, Mod: gobuild.VendorMode(r.Project.Dir),
 				Stamp: img.Stamp,
 			}
@@ -66,45 +65,34 @@ func hostBuilds(r config.Resolved, info version.Info, plats []platform.Platform,
 	return builds
 }
 
-// compile runs the host path's builds, every platform at once, each platform one
+// Compile runs the host path's builds, every platform at once, each platform one
 // step of rep, and puts beside each image's binaries the files its images need: the
 // CA bundle (caBundle), Go's zoneinfo.zip (from the Go that compiled them), passwd
 // and group.
-func compile(ctx context.Context, r config.Resolved, info version.Info, plats []platform.Platform, dir string, getenv func(string) string, rep *progress.Reporter) error {
-	when, err := sourceDateEpoch(info, getenv)
+func Compile(ctx context.Context, r config.Resolved, info version.Info, plats []platform.Platform, dir string, rep *progress.Reporter) error {
+	when := r.Settings.Time(info.Created)
+	r, err := Stamp(ctx, r, info)
 	if err != nil {
 		return err
 	}
-	if r, err = stamp(ctx, r, info, getenv); err != nil {
-		return err
-	}
-	builds := hostBuilds(r, info, plats, dir)
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	errs := make([]error, len(plats))
-	var wg sync.WaitGroup
-	for i, p := range plats {
+	builds := HostBuilds(r, info, plats, dir)
+	// Every platform at once; the first failure stops the others, and is the one told.
+	g, gctx := errgroup.WithContext(ctx)
+	for _, p := range plats {
 		var mine []gobuild.Build
 		for _, b := range builds {
 			if b.Platform == p {
 				mine = append(mine, b)
 			}
 		}
-		wg.Go(func() {
+		g.Go(func() error {
 			step := rep.Start("compile", p.String())
-			err := gobuild.All(ctx, mine, gobuild.WithEnv(r.Env))
+			err := gobuild.All(gctx, mine, gobuild.WithEnv(r.Env))
 			step.Done(err)
-			if err != nil {
-				errs[i] = err
-				cancel(err)
-			}
+			return err
 		})
 	}
-	wg.Wait()
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
-		return cause // the first failure, not the others' cancellation
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	zoneinfo, err := goZoneinfo(ctx, r.Project.Dir, r.Env)
@@ -113,7 +101,7 @@ func compile(ctx context.Context, r config.Resolved, info version.Info, plats []
 	}
 	ca := caBundle()
 	for _, img := range r.Images {
-		c := hostContext(dir, img)
+		c := HostContext(dir, img)
 		files := map[string][]byte{"users/etc/passwd": []byte(passwd), "users/etc/group": []byte(group)}
 		for _, p := range plats {
 			files[p.Dir()+"/rootfs/etc/ssl/certs/ca-certificates.crt"] = ca

@@ -1,4 +1,4 @@
-package ship
+package preflight
 
 import (
 	"context"
@@ -19,24 +19,16 @@ import (
 	"github.com/mageship/mageship/engine/internal/platform"
 	"github.com/mageship/mageship/engine/internal/project"
 	"github.com/mageship/mageship/engine/internal/registry"
-	"github.com/mageship/mageship/engine/internal/verify"
 )
 
-// preflight checks, before anything is built, what would otherwise fail late or
+// Check checks, before anything is built, what would otherwise fail late or
 // half-way: cgo in a main package, a go.mod newer than the builder image, a go.work
 // the container build cannot follow, the builder, the base images and their
 // platforms, and the build context (secrets, and files go build needs that
 // .dockerignore leaves out). It first prints what the configuration left to guess
-// (r.Warnings). It is a release's preflight: its images are pushed by digest
-// (preflightFor).
-func preflight(ctx context.Context, r config.Resolved, plats []platform.Platform, attest bool, stderr io.Writer) error {
-	return preflightFor(ctx, r, plats, attest, true, stderr)
-}
-
-// preflightFor is preflight for images pushed by digest (byDigest, a release) or
-// loaded into the engine. The direct assembler needs no builder, so it is not
-// checked then.
-func preflightFor(ctx context.Context, r config.Resolved, plats []platform.Platform, attest, byDigest bool, stderr io.Writer) error {
+// (r.Warnings). byDigest: the images are pushed by digest (a release),
+// which the builder must be able to do.
+func Check(ctx context.Context, r config.Resolved, plats []platform.Platform, attest, byDigest bool, stderr io.Writer) error {
 	for _, w := range r.Warnings {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
@@ -45,7 +37,7 @@ func preflightFor(ctx context.Context, r config.Resolved, plats []platform.Platf
 			return err
 		}
 	}
-	if err := checkCgoDeps(ctx, r, plats); err != nil {
+	if err := CheckCgoDeps(ctx, r, plats); err != nil {
 		return err
 	}
 	if r.Build == config.BuildContainer {
@@ -58,7 +50,7 @@ func preflightFor(ctx context.Context, r config.Resolved, plats []platform.Platf
 	}
 	if r.Assemble == config.AssembleDirect {
 		if attest {
-			return fmt.Errorf("%s asks BuildKit for attestations, and the direct assembler uses no BuildKit: set %s=buildx, or unset %s (release attaches an SPDX SBOM anyway)", EnvAttestations, config.EnvAssemble, EnvAttestations)
+			return fmt.Errorf("%s asks BuildKit for attestations, and the direct assembler uses no BuildKit: set %s=buildx, or unset %s (release attaches an SPDX SBOM anyway)", config.EnvAttestations, config.EnvAssemble, config.EnvAttestations)
 		}
 	} else if err := checkBuilder(ctx, r, plats, attest, byDigest); err != nil {
 		return err
@@ -93,10 +85,10 @@ func checkCgo(dir string, img config.ResolvedImage) error {
 	return nil
 }
 
-// checkCgoDeps refuses an image whose import graph holds a package that needs cgo,
+// CheckCgoDeps refuses an image whose import graph holds a package that needs cgo,
 // as go build would see it for the first of plats (gobuild.CheckCgo), before anything
 // compiles.
-func checkCgoDeps(ctx context.Context, r config.Resolved, plats []platform.Platform) error {
+func CheckCgoDeps(ctx context.Context, r config.Resolved, plats []platform.Platform) error {
 	if len(plats) == 0 {
 		return nil
 	}
@@ -167,7 +159,7 @@ func checkBuilder(ctx context.Context, r config.Resolved, plats []platform.Platf
 		return err
 	}
 	if why := b.PushByDigest(); why != "" && byDigest {
-		return fmt.Errorf("%s: %s", why, pushByDigestFix(r))
+		return fmt.Errorf("%s: %s", why, PushByDigestFix(r))
 	}
 	if b.Driver == "docker" && len(plats) > 1 {
 		if why := b.MultiPlatform(plats, containerdStore(ctx)); why != "" {
@@ -176,7 +168,7 @@ func checkBuilder(ctx context.Context, r config.Resolved, plats []platform.Platf
 	}
 	if attest {
 		if why := b.Attestations(); why != "" {
-			return fmt.Errorf("buildx builder %s cannot attach provenance and SBOM attestations (%s): unset %s, or use a docker-container or remote builder with BuildKit 0.11 or newer", b.Name, why, EnvAttestations)
+			return fmt.Errorf("buildx builder %s cannot attach provenance and SBOM attestations (%s): unset %s, or use a docker-container or remote builder with BuildKit 0.11 or newer", b.Name, why, config.EnvAttestations)
 		}
 	}
 	return nil
@@ -277,18 +269,36 @@ func auditContext(r config.Resolved, stderr io.Writer) error {
 	return nil
 }
 
-// expect is what verify checks of one image.
-func expect(r config.Resolved, img config.ResolvedImage, p platform.Platform, ver, revision string) verify.Expect {
-	e := verify.Expect{Binary: img.Binary, Platform: p, User: img.User, Version: ver, Zoneinfo: true, MaxBytes: img.MaxBytes,
-		Labels: []string{verify.LabelVersion}}
-	if img.VersionVar != "" {
-		e.Stamped = ver
+// PushByDigestFix is the fix for a builder that cannot push by digest (a docker-driver
+// builder), on r's path: a builder that can, or the host path's direct assembler,
+// which needs no builder.
+func PushByDigestFix(r config.Resolved) string {
+	other := "or assemble without buildx: unset " + config.EnvAssemble + " (direct, the host path's default)"
+	if r.Build == config.BuildContainer {
+		other = "or build on the host (unset " + config.EnvBuild + "), whose default assembler needs no builder"
 	}
-	if revision != "" {
-		e.Labels = append(e.Labels, verify.LabelRevision, verify.LabelCreated)
+	return "create a builder that can (docker buildx create --use), " + other
+}
+
+// checkFilesSent fails when the .dockerignore patterns leave out of the build context
+// a file that img's Files copies from it (the container build path).
+func checkFilesSent(dir string, patterns []string, source string, img config.ResolvedImage) error {
+	entries, err := config.Contents(img)
+	if err != nil {
+		return err
 	}
-	if r.Source != "" {
-		e.Labels = append(e.Labels, verify.LabelSource)
+	var rels []string
+	for _, e := range entries {
+		if e.Kind == config.KindFile {
+			rel, err := filepath.Rel(dir, e.Src)
+			if err != nil {
+				return err
+			}
+			rels = append(rels, filepath.ToSlash(rel))
+		}
 	}
-	return e
+	if err := buildcontext.CheckFiles(patterns, source, rels); err != nil {
+		return fmt.Errorf("image %s: build context: %w", img.Name, err)
+	}
+	return nil
 }

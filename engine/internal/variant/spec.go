@@ -1,4 +1,4 @@
-package ship
+package variant
 
 import (
 	"context"
@@ -14,66 +14,32 @@ import (
 	"github.com/mageship/mageship/engine/internal/command"
 	"github.com/mageship/mageship/engine/internal/config"
 	"github.com/mageship/mageship/engine/internal/dockerfile"
-	"github.com/mageship/mageship/engine/internal/platform"
-	"github.com/mageship/mageship/engine/internal/project"
 	"github.com/mageship/mageship/engine/internal/version"
 )
 
-// Variant is which image of a binary to build.
-type Variant int
+// Kind is which image of a binary to build.
+type Kind int
 
 const (
 	// Production is the runtime stage: scratch (or distroless) and the binary.
-	Production Variant = iota
+	Production Kind = iota
 	// Debug is the debug stage: the same binary on a base with a shell.
 	Debug
 )
 
-func (v Variant) String() string {
+func (v Kind) String() string {
 	if v == Debug {
 		return "debug"
 	}
 	return "production"
 }
 
-func (v Variant) target() string {
+func (v Kind) target() string {
 	if v == Debug {
 		return "debug"
 	}
 	return "runtime"
 }
-
-// load resolves the configuration for the module in o.Dir: the repository's defaults,
-// then what the magefile set (o.Config), then the environment.
-func load(o Options) (config.Resolved, error) {
-	p, err := project.Load(o.Dir)
-	if err != nil {
-		return config.Resolved{}, err
-	}
-	if p.Requires > 0 && !p.HasGoSum && !p.Vendor {
-		return config.Resolved{}, fmt.Errorf("go.sum is missing but go.mod requires %d modules: run go mod tidy and commit go.sum", p.Requires)
-	}
-	r, err := config.Resolve(p, o.Config, o.Getenv)
-	r.DefaultTemplate, r.DefaultIgnore = o.Assets.Template, o.Assets.Ignore
-	r.Env = o.Env
-	if err == nil && o.log != nil {
-		if name := o.log.place(r); name != "" {
-			o.progress.SetLogName(name)
-		}
-	}
-	return r, err
-}
-
-// EnvCacheFrom and EnvCacheTo are passed to buildx as --cache-from and --cache-to,
-// with {name} replaced by <binary>-<variant>, e.g.
-// MAGESHIP_CACHE_TO=type=registry,ref=ghcr.io/acme/cache:{name},mode=max.
-const (
-	EnvCacheFrom = "MAGESHIP_CACHE_FROM"
-	EnvCacheTo   = "MAGESHIP_CACHE_TO"
-	// EnvSourceDateEpoch overrides the time every image records (default: the
-	// commit's time), as reproducible-builds.org defines it.
-	EnvSourceDateEpoch = "SOURCE_DATE_EPOCH"
-)
 
 // goEnvNames are the Go settings of the caller that reach the build stage.
 var goEnvNames = []string{"GOPROXY", "GONOPROXY", "GOPRIVATE", "GONOSUMDB", "GOSUMDB", "GOINSECURE", "GOFLAGS"}
@@ -118,7 +84,7 @@ func netrc(getenv func(string) string) string {
 // Spec is one computed image build: everything needed to run it, nothing run yet.
 type Spec struct {
 	Image      config.ResolvedImage
-	Variant    Variant
+	Variant    Kind
 	Dockerfile string // rendered text
 	Ignore     string // .dockerignore to place beside the Dockerfile; "" when the context has its own
 	Build      buildx.Build
@@ -129,25 +95,25 @@ type Spec struct {
 	Base string
 }
 
-// env is what a pipeline reads from outside: the environment and the Go settings.
-type env struct {
-	getenv func(string) string
-	goEnv  map[string]string
-	netrc  string
+// Env is what a build stage reads from outside: the Go settings and .netrc.
+type Env struct {
+	goEnv map[string]string
+	netrc string
 }
 
-// newEnv reads what the build of r needs from outside. The host path hands BuildKit
+// NewEnv reads what the build of r needs from outside. The host path hands BuildKit
 // no Go settings and no .netrc: it compiles nothing there.
-func newEnv(ctx context.Context, r config.Resolved, getenv func(string) string) env {
+func NewEnv(ctx context.Context, r config.Resolved, getenv func(string) string) Env {
 	if r.Build == config.BuildHost {
-		return env{getenv: getenv}
+		return Env{}
 	}
-	return env{getenv: getenv, goEnv: goEnv(ctx, r.Env, getenv), netrc: netrc(getenv)}
+	return Env{goEnv: goEnv(ctx, r.Env, getenv), netrc: netrc(getenv)}
 }
 
-// spec computes the build of one variant of one image. The Dockerfile and metadata
+// Spec computes b's build: its Dockerfile, its buildx command, its tags. The Dockerfile and metadata
 // paths are under dir, which the caller creates and removes.
-func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.Info, plats []platform.Platform, out buildx.Output, tags []string, dir string, e env) (Spec, error) {
+func (b Build) Spec(out buildx.Output, tags []string, dir string, e Env) (Spec, error) {
+	r, img, v, info, plats := b.Config, b.Image, b.Variant, b.Info, b.Platforms
 	text := r.DefaultTemplate
 	name := "Dockerfile.tmpl"
 	if r.Template != "" {
@@ -208,7 +174,7 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 	context := r.Project.Dir
 	if host {
 		// The context is the folder of prebuilt binaries: the source never enters it.
-		context = hostContext(dir, img)
+		context = HostContext(dir, img)
 	} else if _, err := os.Stat(filepath.Join(r.Project.Dir, ".dockerignore")); err != nil {
 		s.Ignore = r.DefaultIgnore
 	}
@@ -219,10 +185,7 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 	}
 	// Reproducible images: every timestamp BuildKit writes (config, history, the files
 	// of the new layers) is the commit's time, or the caller's SOURCE_DATE_EPOCH.
-	when, err := sourceDateEpoch(info, e.getenv)
-	if err != nil {
-		return Spec{}, err
-	}
+	when := r.Settings.Time(info.Created)
 	epoch := ""
 	if !when.IsZero() {
 		epoch = strconv.FormatInt(when.Unix(), 10)
@@ -250,10 +213,10 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 		SourceDateEpoch:  epoch,
 		RewriteTimestamp: !host,
 	}
-	if c := e.getenv(EnvCacheFrom); c != "" {
+	if c := r.Settings.CacheFrom; c != "" {
 		s.Build.CacheFrom = []string{strings.ReplaceAll(c, "{name}", base)}
 	}
-	if c := e.getenv(EnvCacheTo); c != "" {
+	if c := r.Settings.CacheTo; c != "" {
 		s.Build.CacheTo = []string{strings.ReplaceAll(c, "{name}", base)}
 	}
 	if e.netrc != "" && !host {
@@ -262,22 +225,8 @@ func spec(r config.Resolved, img config.ResolvedImage, v Variant, info version.I
 	return s, nil
 }
 
-// sourceDateEpoch is the time every image records: SOURCE_DATE_EPOCH when the caller
-// sets it, else the commit's time; zero when neither is known (no git).
-func sourceDateEpoch(info version.Info, getenv func(string) string) (time.Time, error) {
-	v := getenv(EnvSourceDateEpoch)
-	if v == "" {
-		return info.Created, nil
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return time.Time{}, fmt.Errorf("%s=%s is not a Unix time in seconds: unset it to use the commit's time", EnvSourceDateEpoch, v)
-	}
-	return time.Unix(n, 0).UTC(), nil
-}
-
-// write puts the Dockerfile (and its .dockerignore) where the build expects them.
-func (s Spec) write() error {
+// Write puts the Dockerfile (and its .dockerignore) where the build expects them.
+func (s Spec) Write() error {
 	if err := os.WriteFile(s.Build.Dockerfile, []byte(s.Dockerfile), 0o644); err != nil {
 		return err
 	}
@@ -287,8 +236,8 @@ func (s Spec) write() error {
 	return nil
 }
 
-// tagged joins repository and tags into references.
-func tagged(repo string, tags []string) []string {
+// Tagged joins repository and tags into references.
+func Tagged(repo string, tags []string) []string {
 	out := make([]string, len(tags))
 	for i, t := range tags {
 		out[i] = repo + ":" + t
@@ -296,7 +245,8 @@ func tagged(repo string, tags []string) []string {
 	return out
 }
 
-func variantTags(v Variant, tags []string) ([]string, error) {
+// Tags are the tags of variant v for a version's tags: debug's carry -debug.
+func (v Kind) Tags(tags []string) ([]string, error) {
 	if v == Debug {
 		return version.DebugTags(tags)
 	}

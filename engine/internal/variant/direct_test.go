@@ -1,4 +1,4 @@
-package ship
+package variant
 
 import (
 	"os"
@@ -83,9 +83,9 @@ func TestDirectImagesVerify(t *testing.T) {
 	if err := res.Err(); err != nil {
 		t.Fatalf("production image fails verification: %v", err)
 	}
-	size, err := contentSize(prod)
+	size, err := ContentSize(prod)
 	if err != nil || size != res.Bytes {
-		t.Errorf("contentSize = %d, %v; verification says %d", size, err, res.Bytes)
+		t.Errorf("ContentSize = %d, %v; verification says %d", size, err, res.Bytes)
 	}
 	cf, _ := prod.ConfigFile()
 	if got := cf.Config.Labels; got["team"] != "a" || got["org.opencontainers.image.version"] != "1.2.3" {
@@ -133,18 +133,5 @@ func TestDirectImagesVerify(t *testing.T) {
 	d2, _ := again.Digest()
 	if d1 != d2 {
 		t.Errorf("two assemblies of the same tree differ: %s, %s", d1, d2)
-	}
-}
-
-func TestPushByDigestFix(t *testing.T) {
-	host := pushByDigestFix(config.Resolved{Build: config.BuildHost, Assemble: config.AssembleBuildx})
-	container := pushByDigestFix(config.Resolved{Build: config.BuildContainer, Assemble: config.AssembleBuildx})
-	for _, tc := range []struct{ got, want string }{
-		{host, "create a builder that can (docker buildx create --use), or assemble without buildx: unset MAGESHIP_ASSEMBLE (direct, the host path's default)"},
-		{container, "create a builder that can (docker buildx create --use), or build on the host (unset MAGESHIP_BUILD), whose default assembler needs no builder"},
-	} {
-		if tc.got != tc.want {
-			t.Errorf("fix %q, want %q", tc.got, tc.want)
-		}
 	}
 }

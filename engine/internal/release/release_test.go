@@ -1,4 +1,4 @@
-package ship
+package release
 
 import (
 	"context"
@@ -36,8 +36,8 @@ func (f *fakeRelease) stages() releaseStages {
 		build:   func(context.Context) error { return f.stage("push by digest") },
 		verify:  func(_ context.Context, st *releaseStep) error { return f.stage("verify " + st.pub.Variant) },
 		sign:    func(context.Context) error { return f.stage("sign") },
-		publish: func(context.Context) (ReleaseSummary, error) {
-			return ReleaseSummary{Version: "1.2.3"}, f.stage("tag")
+		publish: func(context.Context) (Summary, error) {
+			return Summary{Version: "1.2.3"}, f.stage("tag")
 		},
 	}
 }

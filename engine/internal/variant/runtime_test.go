@@ -1,4 +1,4 @@
-package ship
+package variant
 
 import (
 	"io/fs"
@@ -68,7 +68,7 @@ func TestHostRuntime(t *testing.T) {
 	if len(got) != len(want) {
 		t.Errorf("the context holds %d paths, want %d: %v", len(got), len(want), got)
 	}
-	builds := hostBuilds(r, version.Info{Version: "2.3.4"}, []platform.Platform{{OS: "linux", Arch: "amd64"}}, c)
+	builds := HostBuilds(r, version.Info{Version: "2.3.4"}, []platform.Platform{{OS: "linux", Arch: "amd64"}}, c)
 	if len(builds) != 2 || builds[1].Main != "./cmd/tsdbctl" || filepath.Base(builds[1].Output) != "tsdbctl" || builds[1].Version != builds[0].Version || filepath.Dir(builds[1].Output) != filepath.Dir(builds[0].Output) {
 		t.Errorf("builds = %+v, want tsdb and tsdbctl beside it, with the same version", builds)
 	}

@@ -1,4 +1,4 @@
-package ship
+package release
 
 import (
 	"fmt"
@@ -18,7 +18,7 @@ const (
 
 // githubSummary is the release's table in GitHub's Markdown: one row per image and
 // variant.
-func githubSummary(s ReleaseSummary) string {
+func githubSummary(s Summary) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### mageship released %s\n\n", s.Version)
 	b.WriteString("| Image | Variant | Digest | Platforms (compressed) | Tags | Signature |\n")
@@ -59,7 +59,7 @@ func githubSummary(s ReleaseSummary) string {
 }
 
 // appendGitHubSummary appends the release's table to GITHUB_STEP_SUMMARY, when set.
-func appendGitHubSummary(getenv func(string) string, s ReleaseSummary) error {
+func appendGitHubSummary(getenv func(string) string, s Summary) error {
 	name := getenv(EnvGitHubStepSummary)
 	if name == "" {
 		return nil

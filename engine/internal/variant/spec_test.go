@@ -1,4 +1,4 @@
-package ship
+package variant
 
 import (
 	"flag"
@@ -31,7 +31,8 @@ func TestSpecArgs(t *testing.T) {
 		Mains:    []project.Main{{Package: "./cmd/hello", Name: "hello"}},
 		Replaces: []project.Replace{{Module: "github.com/acme/repo", Path: "../..", Dir: filepath.Join(dir, "repo")}}}
 	r, err := config.Resolve(p, config.Config{Images: []config.Image{{Ports: []int{8080}}}}, func(k string) string {
-		return map[string]string{config.EnvImage: "registry.example.com/acme/hello"}[k]
+		return map[string]string{config.EnvImage: "registry.example.com/acme/hello",
+			config.EnvCacheTo: "type=registry,ref=registry.example.com/acme/cache:{name},mode=max"}[k]
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -48,17 +49,14 @@ func TestSpecArgs(t *testing.T) {
 	r.DefaultIgnore = string(ignore)
 	info := version.Info{Version: "1.2.3", Tags: []string{"1.2.3", "1.2", "1", "latest"}, Revision: strings.Repeat("a", 40),
 		Created: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
-	e := env{
-		getenv: func(k string) string {
-			return map[string]string{EnvCacheTo: "type=registry,ref=registry.example.com/acme/cache:{name},mode=max"}[k]
-		},
+	e := Env{
 		goEnv: map[string]string{"GOPROXY": "https://proxy.example.com", "GOPRIVATE": "github.com/acme/*"},
 		netrc: "/home/ci/.netrc",
 	}
 	amd64, arm64 := platform.Platform{OS: "linux", Arch: "amd64"}, platform.Platform{OS: "linux", Arch: "arm64"}
 	for _, tc := range []struct {
 		name  string
-		v     Variant
+		v     Kind
 		plats []platform.Platform
 		out   buildx.Output
 		tags  []string
@@ -71,7 +69,7 @@ func TestSpecArgs(t *testing.T) {
 			t.Run(build+"-"+tc.name, func(t *testing.T) {
 				r := r
 				r.Build = build
-				s, err := spec(r, r.Images[0], tc.v, info, tc.plats, tc.out, tc.tags, "/tmp/mageship-x", e)
+				s, err := Build{Config: r, Image: r.Images[0], Variant: tc.v, Info: info, Platforms: tc.plats}.Spec(tc.out, tc.tags, "/tmp/mageship-x", e)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -86,7 +84,7 @@ func TestSpecArgs(t *testing.T) {
 				}
 				want, err := os.ReadFile(golden)
 				if err != nil {
-					t.Fatalf("%v (go test ./pkg/ship -update creates it)", err)
+					t.Fatalf("%v (go test ./internal/variant -update creates it)", err)
 				}
 				if diff := cmp.Diff(string(want), got); diff != "" {
 					t.Errorf("buildx argv (-want +got):\n%s", diff)
@@ -107,7 +105,7 @@ func TestSpecArgs(t *testing.T) {
 					if !strings.Contains(s.Dockerfile, "COPY ${TARGETOS}_${TARGETARCH}${TARGETVARIANT:+_}${TARGETVARIANT}/ /out/") {
 						t.Errorf("the host path's Dockerfile does not copy the prebuilt binary:\n%s", s.Dockerfile)
 					}
-					if s.Ignore != "" || s.Build.Context != hostContext("/tmp/mageship-x", r.Images[0]) {
+					if s.Ignore != "" || s.Build.Context != HostContext("/tmp/mageship-x", r.Images[0]) {
 						t.Errorf("the host path's context must be the folder of binaries with no .dockerignore; got %s, ignore %q", s.Build.Context, s.Ignore)
 					}
 					return
@@ -125,7 +123,7 @@ func TestSpecArgs(t *testing.T) {
 
 // TestVariantTags: the debug variant gets every tag with -debug.
 func TestVariantTags(t *testing.T) {
-	got, err := variantTags(Debug, []string{"1.2.3", "latest"})
+	got, err := Debug.Tags([]string{"1.2.3", "latest"})
 	if err != nil {
 		t.Fatal(err)
 	}

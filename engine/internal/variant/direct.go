@@ -1,4 +1,4 @@
-package ship
+package variant
 
 import (
 	"context"
@@ -12,7 +12,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/mageship/mageship/engine/internal/assemble"
-	"github.com/mageship/mageship/engine/internal/buildx"
 	"github.com/mageship/mageship/engine/internal/config"
 	"github.com/mageship/mageship/engine/internal/platform"
 	"github.com/mageship/mageship/engine/internal/registry"
@@ -27,8 +26,8 @@ import (
 // from the build args, and created = SOURCE_DATE_EPOCH (the commit's time). No Docker
 // engine and no buildx take part; the registry package pulls the bases and pushes.
 
-// direct reports whether s is assembled in-process.
-func (s Spec) direct() bool { return s.Assemble == config.AssembleDirect }
+// Direct reports whether s is assembled in-process.
+func (s Spec) Direct() bool { return s.Assemble == config.AssembleDirect }
 
 // treeEntries lists the files and folders under dir as layer entries below /: root's,
 // folders 0755, files 0755 when executable and 0644 otherwise (what a COPY of compile's
@@ -196,10 +195,10 @@ func (s Spec) assembleImage(base v1.Image, p platform.Platform) (v1.Image, error
 	return assemble.Image(base, append(layers, l), p, s.imageConfig(when))
 }
 
-// assemblePlatforms makes s's image for each of plats, pulling the base of each from
+// AssemblePlatforms makes s's image for each of plats, pulling the base of each from
 // its registry (scratch needs none), and says what it made on log (the step's log,
 // dist/<target>.log).
-func (s Spec) assemblePlatforms(ctx context.Context, reg *registry.Client, plats []platform.Platform, log io.Writer) ([]v1.Image, error) {
+func (s Spec) AssemblePlatforms(ctx context.Context, reg *registry.Client, plats []platform.Platform, log io.Writer) ([]v1.Image, error) {
 	out := make([]v1.Image, len(plats))
 	for i, p := range plats {
 		var base v1.Image
@@ -221,48 +220,4 @@ func (s Spec) assemblePlatforms(ctx context.Context, reg *registry.Client, plats
 		out[i] = img
 	}
 	return out, nil
-}
-
-// assembleDirect makes st's images for its platforms and pushes them by digest: an
-// index for several platforms, the image itself for one (as buildx does, and as
-// release:merge expects), shown as the steps assemble and push. It is the direct
-// assembler's twin of running st.spec.Build.
-func (st *releaseStep) assembleDirect(ctx context.Context, rp *releasePlan, o Options) (buildx.Metadata, error) {
-	b := startBuild(o.progress, st.subject(), true)
-	images, err := st.spec.assemblePlatforms(ctx, rp.reg, st.spec.Build.Platforms, b)
-	if err != nil {
-		return buildx.Metadata{}, b.done(err)
-	}
-	var t registry.Pushable = images[0]
-	if len(images) > 1 {
-		if t, err = assemble.Index(images); err != nil {
-			return buildx.Metadata{}, b.done(err)
-		}
-	}
-	step := b.push()
-	d, err := rp.reg.Push(ctx, st.pub.Image, t)
-	if err != nil {
-		return buildx.Metadata{}, b.done(err)
-	}
-	idx, err := rp.reg.Describe(ctx, st.pub.Image+"@"+d)
-	if err != nil {
-		return buildx.Metadata{}, b.done(fmt.Errorf("reading back %s@%s: %w", st.pub.Image, d, err))
-	}
-	fmt.Fprintf(b, "pushed %s@%s\n", st.pub.Image, d)
-	st.pushed = &idx
-	for _, m := range idx.Platforms {
-		step.AddBytes(m.Size)
-	}
-	return buildx.Metadata{Digest: d}, b.done(nil)
-}
-
-// pushByDigestFix is the fix for a builder that cannot push by digest (a docker-driver
-// builder), on r's path: a builder that can, or the host path's direct assembler,
-// which needs no builder.
-func pushByDigestFix(r config.Resolved) string {
-	other := "or assemble without buildx: unset " + config.EnvAssemble + " (direct, the host path's default)"
-	if r.Build == config.BuildContainer {
-		other = "or build on the host (unset " + config.EnvBuild + "), whose default assembler needs no builder"
-	}
-	return "create a builder that can (docker buildx create --use), " + other
 }
