@@ -119,6 +119,18 @@ func (st *releaseStep) failed(err error, retries int) error {
 	return &stepError{msg: fmt.Sprintf("%s %s (%s) for %s%s: %s", doing, st.pub.Image, st.pub.Variant, platform.Strings(st.spec.Build.Platforms), tries, be.Cause()), err: err}
 }
 
+// pushFailed words a failed direct push of t in one line that names the image, its
+// variant and platforms, then the registry's answer as the registry client explained
+// it (which says how many times a transient answer came: each request was tried
+// again under the client's retry policy before the push gave up).
+func (st *releaseStep) pushFailed(t registry.Pushable, err error) error {
+	cause := err.Error()
+	if d, derr := t.Digest(); derr == nil {
+		cause = strings.TrimPrefix(cause, "pushing "+st.pub.Image+"@"+d.String()+": ")
+	}
+	return &stepError{msg: fmt.Sprintf("pushing %s (%s) for %s: %s", st.pub.Image, st.pub.Variant, platform.Strings(st.spec.Build.Platforms), cause), err: err}
+}
+
 // stepError is a step's failure worded by the step; the tool's error is in its chain.
 type stepError struct {
 	msg string
@@ -228,7 +240,7 @@ func (st *releaseStep) assembleDirect(ctx context.Context, rp *releasePlan, o Op
 	step := b.Push()
 	d, err := rp.reg.Push(ctx, st.pub.Image, t)
 	if err != nil {
-		return buildx.Metadata{}, b.Done(err)
+		return buildx.Metadata{}, b.Done(st.pushFailed(t, err))
 	}
 	idx, err := rp.reg.Describe(ctx, st.pub.Image+"@"+d)
 	if err != nil {
