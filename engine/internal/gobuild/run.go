@@ -15,6 +15,7 @@ import (
 
 	"github.com/mageship/mageship/engine/internal/binary"
 	"github.com/mageship/mageship/engine/internal/command"
+	"github.com/mageship/mageship/engine/internal/crash"
 )
 
 // Exec runs the program name with args in dir, with exactly env as its environment,
@@ -241,7 +242,7 @@ func All(ctx context.Context, builds []Build, opts ...Option) error {
 		}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			if err := run(ctx, b, o); err != nil {
+			if err := crash.Recover(func() error { return run(ctx, b, o) })(); err != nil {
 				fail(err)
 			}
 		})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mageship/mageship/engine/internal/assemble"
 	"github.com/mageship/mageship/engine/internal/buildx"
+	"github.com/mageship/mageship/engine/internal/crash"
 	"github.com/mageship/mageship/engine/internal/platform"
 	"github.com/mageship/mageship/engine/internal/progress"
 	"github.com/mageship/mageship/engine/internal/registry"
@@ -166,7 +167,7 @@ func (rp *releasePlan) runAll(ctx context.Context, o Options) error {
 	g.SetLimit(max(rp.r.Jobs, 1))
 	errs := make([]error, len(rp.steps))
 	for i, st := range rp.steps {
-		g.Go(func() error {
+		g.Go(crash.Recover(func() error {
 			if ctx.Err() != nil {
 				errs[i] = context.Cause(ctx) // stopped before its turn came
 				return errs[i]
@@ -179,7 +180,7 @@ func (rp *releasePlan) runAll(ctx context.Context, o Options) error {
 			st.pub.Digest = md.Digest
 			st.pub.Ref = st.pub.Image + "@" + md.Digest
 			return nil
-		})
+		}))
 	}
 	g.Wait()
 	// Report the failure that caused the others to stop, not their cancellation.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mageship/mageship/engine/internal/buildx"
 	"github.com/mageship/mageship/engine/internal/config"
+	"github.com/mageship/mageship/engine/internal/crash"
 	"github.com/mageship/mageship/engine/internal/dist"
 	"github.com/mageship/mageship/engine/internal/owned"
 	"github.com/mageship/mageship/engine/internal/platform"
@@ -128,16 +129,18 @@ func (rp *releasePlan) verifyAll(ctx context.Context, verify func(context.Contex
 	g.SetLimit(max(rp.r.Jobs, 1))
 	errs := make([]error, len(images))
 	for i, steps := range images {
-		g.Go(func() error {
+		g.Go(crash.Recover(func() error {
 			for _, st := range steps {
 				if errs[i] = verify(ctx, st); errs[i] != nil {
 					return nil
 				}
 			}
 			return nil
-		})
+		}))
 	}
-	g.Wait()
+	if err := g.Wait(); err != nil {
+		return err // a worker's panic (crash.Panic): the workers keep their failures in errs
+	}
 	for _, err := range errs {
 		if err != nil {
 			return err

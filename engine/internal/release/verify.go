@@ -10,6 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/mageship/mageship/engine/internal/crash"
 	"github.com/mageship/mageship/engine/internal/imagefs"
 	"github.com/mageship/mageship/engine/internal/platform"
 	"github.com/mageship/mageship/engine/internal/registry"
@@ -38,7 +39,7 @@ func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas *binary
 	images := make([]v1.Image, len(idx.Platforms))
 	var g errgroup.Group
 	for i, m := range idx.Platforms {
-		g.Go(func() error {
+		g.Go(crash.Recover(func() error {
 			ref := st.pub.Image + "@" + m.Digest
 			image, err := imagefs.FromRegistry(ctx, ref, m.Platform, imagefs.WithClient(rp.reg))
 			if err != nil {
@@ -57,9 +58,11 @@ func (st *releaseStep) verify(ctx context.Context, rp *releasePlan, shas *binary
 			}
 			images[i] = image
 			return nil
-		})
+		}))
 	}
-	g.Wait() // each platform's failure is in errs
+	if err := g.Wait(); err != nil {
+		return err // a worker's panic (crash.Panic): each platform's failure is in errs
+	}
 	for i := range outs {
 		o.Stdout.Write(outs[i].Bytes())
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mageship/mageship/engine/internal/command"
 	"github.com/mageship/mageship/engine/internal/config"
+	"github.com/mageship/mageship/engine/internal/crash"
 	"github.com/mageship/mageship/engine/internal/gobuild"
 	"github.com/mageship/mageship/engine/internal/platform"
 	"github.com/mageship/mageship/engine/internal/progress"
@@ -85,12 +86,12 @@ func Compile(ctx context.Context, r config.Resolved, info version.Info, plats []
 				mine = append(mine, b)
 			}
 		}
-		g.Go(func() error {
+		g.Go(crash.Recover(func() error {
 			step := rep.Start("compile", p.String())
 			err := gobuild.All(gctx, mine, gobuild.WithEnv(r.Env))
 			step.Done(err)
 			return err
-		})
+		}))
 	}
 	if err := g.Wait(); err != nil {
 		return err
