@@ -259,11 +259,11 @@ func (f smokeFailure) message(file string) string {
 	}
 	all := ""
 	if file != "" {
-		all = "; all of its output is in " + file
+		all = " (all of it is in " + file + ")"
 	}
 	switch {
 	case f.exited && f.code == 0 && len(lines) > 0:
-		return head + fmt.Sprintf("the container exited with code 0 without serving on port %d, after printing %d lines that start %q (a usage text? set Image.Args to the flags that start the service)%s", f.port, len(lines), strings.TrimSpace(lines[0]), all)
+		return head + fmt.Sprintf("the container exited with code 0 without serving on port %d, after printing %d lines that start %q%s: a usage text? set Image.Args to the flags that start the service", f.port, len(lines), strings.TrimSpace(lines[0]), all)
 	case f.exited && len(lines) == 0:
 		return head + fmt.Sprintf("the container exited with code %d and printed nothing: check Image.Args and Image.Env", f.code)
 	}
@@ -278,9 +278,9 @@ func (f smokeFailure) message(file string) string {
 		return head + what + "; the container printed nothing"
 	}
 	shown := lines[max(0, len(lines)-tailLines):]
-	intro := "its output"
+	intro := "what it printed"
 	if len(shown) < len(lines) {
-		intro = fmt.Sprintf("the last %d of its %d lines", len(shown), len(lines))
+		intro = fmt.Sprintf("the last %d of the %d lines it printed", len(shown), len(lines))
 	}
 	return head + what + "; " + intro + all + ":\n" + strings.Join(shown, "\n")
 }

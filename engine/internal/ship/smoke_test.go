@@ -30,10 +30,10 @@ func TestSmokeFailureMessage(t *testing.T) {
 		{"exit 1: the last 20 lines, the exit before the missing port", func(f *smokeFailure) {
 			f.exited, f.code, f.startErr = true, 1, errors.New("container abc of tsdb:dev publishes no port for 9090/tcp")
 			f.logs = lines(29, "starting %d") + "unable to create data directory: mkdir data/: permission denied\n"
-		}, []string{"exited with code 1", "the last 20 of its 30 lines", "starting 11\n", "mkdir data/: permission denied", "all of its output is in dist/image-test/tsdb-linux_amd64.log"}, 21},
+		}, []string{"exited with code 1", "the last 20 of the 30 lines it printed", "starting 11\n", "mkdir data/: permission denied", "(all of it is in dist/image-test/tsdb-linux_amd64.log)"}, 21},
 		{"no answer in time: the probe's last answer and the output", func(f *smokeFailure) {
 			f.logs = "listening on :8080\n"
-		}, []string{"GET /-/healthy on port 9090: connection refused", "its output; all of its output is in", "listening on :8080"}, 2},
+		}, []string{"GET /-/healthy on port 9090: connection refused", "; what it printed (all of it is in ", "listening on :8080"}, 2},
 		{"exit with no output", func(f *smokeFailure) { f.exited, f.code = true, 2 }, []string{"exited with code 2 and printed nothing"}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
