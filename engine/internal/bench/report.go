@@ -12,7 +12,9 @@ import (
 )
 
 // contenderNames are the contenders in the order they run and are shown. mageship
-// is mageship's default build path; mageship_container is MAGESHIP_BUILD=container.
+// is mageship's default build path; mageship_nocache (CI scenario only) the same
+// without the magefile and engine caches restored; mageship_buildx is
+// MAGESHIP_ASSEMBLE=buildx; mageship_container is MAGESHIP_BUILD=container.
 var contenderNames = []string{"naive", "mageship", "mageship_nocache", "mageship_buildx", "mageship_container", "ko", "floor"}
 
 // Result is one contender on one service. The first seven fields are the schema
