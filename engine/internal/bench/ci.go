@@ -20,8 +20,10 @@ import (
 type ciJob struct {
 	Dir string // the contender's checkout of the service
 	// Home is the job's state: gocache/ and gomodcache/ (restored from the previous
-	// job, or empty), magefile/ (always empty: MAGEFILE_CACHE), buildkit-cache/ (where
-	// this job exports the BuildKit cache) and out/ (the floor's binaries).
+	// job, or empty), magefile/ (MAGEFILE_CACHE) and mageship/ (MAGESHIP_CACHE_DIR,
+	// the engine's binary; both restored for the mageship contenders as the CI
+	// recipes do, empty for mageship_nocache), buildkit-cache/ (where this job
+	// exports the BuildKit cache) and out/ (the floor's binaries).
 	Home string
 	// ImportCache is the BuildKit cache the previous job exported (a directory of
 	// one local cache per image and variant), or "" for the first job.
@@ -33,37 +35,53 @@ type ciJob struct {
 func (j ciJob) goCache() string       { return filepath.Join(j.Home, "gocache") }
 func (j ciJob) goModCache() string    { return filepath.Join(j.Home, "gomodcache") }
 func (j ciJob) magefileCache() string { return filepath.Join(j.Home, "magefile") }
+func (j ciJob) engineCache() string   { return filepath.Join(j.Home, "mageship") }
 func (j ciJob) exportCache() string   { return filepath.Join(j.Home, "buildkit-cache") }
 func (j ciJob) out() string           { return filepath.Join(j.Home, "out") }
 
 // move is one rename of a directory, when its source exists.
 type move struct{ From, To string }
 
-// restorePlan is what contender's CI recipe restores into a job's fresh home from
-// saved (what the previous job saved): GOCACHE and GOMODCACHE into their places; for
-// mageship_container also the BuildKit cache that job exported, to be imported from
-// home/buildkit-cache-from (the job exports anew into home/buildkit-cache).
-func restorePlan(contender, saved, home string) (moves []move, importCache string) {
-	for _, sub := range []string{"gocache", "gomodcache"} {
-		moves = append(moves, move{filepath.Join(saved, sub), filepath.Join(home, sub)})
+// ciCaches are the subdirectories of a job's home that contender's CI recipe
+// restores and saves: GOCACHE and GOMODCACHE for every contender (as
+// actions/setup-go does); for the mageship contenders also the compiled magefile
+// (MAGEFILE_CACHE) and the engine's binary (MAGESHIP_CACHE_DIR), as the recipes in
+// examples/ci do, but not for mageship_nocache (the recipes before they did); for
+// mageship_container also the BuildKit cache the job exported.
+func ciCaches(contender string) []string {
+	subs := []string{"gocache", "gomodcache"}
+	switch contender {
+	case "mageship", "mageship_buildx", "mageship_container":
+		subs = append(subs, "magefile", "mageship")
 	}
 	if contender == "mageship_container" {
-		importCache = filepath.Join(home, "buildkit-cache-from")
-		moves = append(moves, move{filepath.Join(saved, "buildkit-cache"), importCache})
+		subs = append(subs, "buildkit-cache")
+	}
+	return subs
+}
+
+// restorePlan is what contender's CI recipe restores into a job's fresh home from
+// saved (what the previous job saved): every cache of ciCaches into its place, but
+// mageship_container's exported BuildKit cache to home/buildkit-cache-from, to be
+// imported from (the job exports anew into home/buildkit-cache).
+func restorePlan(contender, saved, home string) (moves []move, importCache string) {
+	for _, sub := range ciCaches(contender) {
+		to := filepath.Join(home, sub)
+		if sub == "buildkit-cache" {
+			importCache = filepath.Join(home, "buildkit-cache-from")
+			to = importCache
+		}
+		moves = append(moves, move{filepath.Join(saved, sub), to})
 	}
 	return moves, importCache
 }
 
 // savePlan is what contender's CI recipe saves from a job's home into saved for the
-// next job: GOCACHE and GOMODCACHE as the job left them; for mageship_container also
-// the BuildKit cache the job exported. Nothing else of home survives the job.
+// next job: every cache of ciCaches as the job left it. Nothing else of home
+// survives the job.
 func savePlan(contender, home, saved string) []move {
-	subs := []string{"gocache", "gomodcache"}
-	if contender == "mageship_container" {
-		subs = append(subs, "buildkit-cache")
-	}
 	var moves []move
-	for _, sub := range subs {
+	for _, sub := range ciCaches(contender) {
 		moves = append(moves, move{filepath.Join(home, sub), filepath.Join(saved, sub)})
 	}
 	return moves
@@ -93,6 +111,8 @@ func imageRepo(registry, contender, service string) string {
 		return registry + "/bench-buildx/" + service
 	case "mageship_container":
 		return registry + "/bench-container/" + service
+	case "mageship_nocache":
+		return registry + "/bench-nocache/" + service
 	case "ko":
 		return registry + "/bench-ko/" + service
 	}
@@ -100,9 +120,12 @@ func imageRepo(registry, contender, service string) string {
 }
 
 // ciCmds are the commands of contender's CI job j, run together and timed as one:
-//   - mageship: go tool mage release, the magefile compiled into an empty
-//     MAGEFILE_CACHE, MAGESHIP_BUILD and MAGESHIP_ASSEMBLE unset (the default path:
+//   - mageship: go tool mage release, MAGEFILE_CACHE and MAGESHIP_CACHE_DIR in j's
+//     home (restored: the magefile and the engine are not compiled again when
+//     unchanged), MAGESHIP_BUILD and MAGESHIP_ASSEMBLE unset (the default path:
 //     host+direct, no BuildKit);
+//   - mageship_nocache: the same with MAGEFILE_CACHE and MAGESHIP_CACHE_DIR empty
+//     (not restored): Mage compiles the magefile and the launcher the engine;
 //   - mageship_buildx: the same with MAGESHIP_ASSEMBLE=buildx, on j's builder;
 //   - mageship_container: the same with MAGESHIP_BUILD=container, the BuildKit cache
 //     imported from the previous job's export and exported (mode=max) for the next;
@@ -114,8 +137,8 @@ func ciCmds(contender string, j ciJob, s ciService, base []string) ([]Cmd, error
 	env := goEnv(base, goSettings{Proxy: j.Proxy, Cache: j.goCache(), ModCache: j.goModCache()})
 	repo := imageRepo(s.Registry, contender, s.Service.Name)
 	switch contender {
-	case "mageship", "mageship_buildx", "mageship_container":
-		m := mageRelease{Dir: j.Dir, MagefileCache: j.magefileCache(), Image: repo, Platforms: s.Platforms, Builder: j.Builder}
+	case "mageship", "mageship_nocache", "mageship_buildx", "mageship_container":
+		m := mageRelease{Dir: j.Dir, MagefileCache: j.magefileCache(), EngineCache: j.engineCache(), Image: repo, Platforms: s.Platforms, Builder: j.Builder}
 		if contender == "mageship_buildx" {
 			m.Assemble = "buildx"
 		}
@@ -138,13 +161,16 @@ func ciCmds(contender string, j ciJob, s ciService, base []string) ([]Cmd, error
 
 // ciWhat says what contender's CI job runs and restores, for results.json.
 func ciWhat(contender string) string {
+	const mageCaches = "MAGEFILE_CACHE (the compiled magefile) and MAGESHIP_CACHE_DIR (the engine's binary)"
 	switch contender {
 	case "mageship":
-		return "go tool mage release (MAGESHIP_BUILD and MAGESHIP_ASSEMBLE unset: the default path, host+direct, no BuildKit), magefile compiled into an empty MAGEFILE_CACHE; restored: GOCACHE, GOMODCACHE"
+		return "go tool mage release (MAGESHIP_BUILD and MAGESHIP_ASSEMBLE unset: the default path, host+direct, no BuildKit); restored: GOCACHE, GOMODCACHE, " + mageCaches
+	case "mageship_nocache":
+		return "go tool mage release as mageship, but " + mageCaches + " start empty (not restored: Mage compiles the magefile and the launcher builds the engine in every job); restored: GOCACHE, GOMODCACHE"
 	case "mageship_buildx":
-		return "go tool mage release with MAGESHIP_ASSEMBLE=buildx (host+buildx), magefile compiled into an empty MAGEFILE_CACHE, on a brand-new BuildKit daemon; restored: GOCACHE, GOMODCACHE"
+		return "go tool mage release with MAGESHIP_ASSEMBLE=buildx (host+buildx), on a brand-new BuildKit daemon; restored: GOCACHE, GOMODCACHE, " + mageCaches
 	case "mageship_container":
-		return "go tool mage release with MAGESHIP_BUILD=container, magefile compiled into an empty MAGEFILE_CACHE, on a brand-new BuildKit daemon; restored: GOCACHE, GOMODCACHE, and the previous job's BuildKit cache (MAGESHIP_CACHE_FROM type=local; MAGESHIP_CACHE_TO type=local,mode=max)"
+		return "go tool mage release with MAGESHIP_BUILD=container, on a brand-new BuildKit daemon; restored: GOCACHE, GOMODCACHE, " + mageCaches + ", and the previous job's BuildKit cache (MAGESHIP_CACHE_FROM type=local; MAGESHIP_CACHE_TO type=local,mode=max)"
 	case "ko":
 		return "ko build as in the local scenario; restored: GOCACHE, GOMODCACHE"
 	case "floor":

@@ -46,7 +46,7 @@ func TestCICmds(t *testing.T) {
 	mageEnv := func(extra ...string) []string {
 		return cat(kept, ciGoEnv(home), []string{
 			"MAGESHIP_IMAGE=" + extra[0], "MAGESHIP_PLATFORMS=linux/amd64,linux/arm64", "MAGESHIP_ALLOW_DIRTY=", "VERSION=",
-		}, extra[1:], []string{"BUILDX_BUILDER=mageship-bench-ci-1-2", "MAGEFILE_CACHE=" + home + "/magefile"})
+		}, extra[1:], []string{"BUILDX_BUILDER=mageship-bench-ci-1-2", "MAGEFILE_CACHE=" + home + "/magefile", "MAGESHIP_CACHE_DIR=" + home + "/mageship"})
 	}
 	tests := []struct {
 		name      string
@@ -58,6 +58,10 @@ func TestCICmds(t *testing.T) {
 			ciJob{Dir: "/w/ci/x/src", Home: home, Builder: "mageship-bench-ci-1-2", Proxy: "http://127.0.0.1:1"},
 			[]Cmd{{Dir: "/w/ci/x/src", Name: "go", Args: []string{"tool", "mage", "release"},
 				Env: mageEnv("localhost:5000/bench/hello")}}},
+		{"mageship_nocache: mageship's command, its own repository (its home's caches start empty)", "mageship_nocache",
+			ciJob{Dir: "/w/ci/x/src", Home: home, Builder: "mageship-bench-ci-1-2", Proxy: "http://127.0.0.1:1"},
+			[]Cmd{{Dir: "/w/ci/x/src", Name: "go", Args: []string{"tool", "mage", "release"},
+				Env: mageEnv("localhost:5000/bench-nocache/hello")}}},
 		{"mageship_buildx: the host path assembled by buildx, on the job's builder", "mageship_buildx",
 			ciJob{Dir: "/w/ci/x/src", Home: home, Builder: "mageship-bench-ci-1-2", Proxy: "http://127.0.0.1:1"},
 			[]Cmd{{Dir: "/w/ci/x/src", Name: "go", Args: []string{"tool", "mage", "release"},
@@ -121,14 +125,20 @@ func TestRestoreAndSavePlans(t *testing.T) {
 		wantSave    []move
 	}{
 		{"mageship",
+			[]move{{"/s/gocache", "/h/gocache"}, {"/s/gomodcache", "/h/gomodcache"}, {"/s/magefile", "/h/magefile"}, {"/s/mageship", "/h/mageship"}}, "",
+			[]move{{"/h/gocache", "/s/gocache"}, {"/h/gomodcache", "/s/gomodcache"}, {"/h/magefile", "/s/magefile"}, {"/h/mageship", "/s/mageship"}}},
+		{"mageship_nocache",
 			[]move{{"/s/gocache", "/h/gocache"}, {"/s/gomodcache", "/h/gomodcache"}}, "",
 			[]move{{"/h/gocache", "/s/gocache"}, {"/h/gomodcache", "/s/gomodcache"}}},
+		{"mageship_buildx",
+			[]move{{"/s/gocache", "/h/gocache"}, {"/s/gomodcache", "/h/gomodcache"}, {"/s/magefile", "/h/magefile"}, {"/s/mageship", "/h/mageship"}}, "",
+			[]move{{"/h/gocache", "/s/gocache"}, {"/h/gomodcache", "/s/gomodcache"}, {"/h/magefile", "/s/magefile"}, {"/h/mageship", "/s/mageship"}}},
 		{"ko",
 			[]move{{"/s/gocache", "/h/gocache"}, {"/s/gomodcache", "/h/gomodcache"}}, "",
 			[]move{{"/h/gocache", "/s/gocache"}, {"/h/gomodcache", "/s/gomodcache"}}},
 		{"mageship_container",
-			[]move{{"/s/gocache", "/h/gocache"}, {"/s/gomodcache", "/h/gomodcache"}, {"/s/buildkit-cache", "/h/buildkit-cache-from"}}, "/h/buildkit-cache-from",
-			[]move{{"/h/gocache", "/s/gocache"}, {"/h/gomodcache", "/s/gomodcache"}, {"/h/buildkit-cache", "/s/buildkit-cache"}}},
+			[]move{{"/s/gocache", "/h/gocache"}, {"/s/gomodcache", "/h/gomodcache"}, {"/s/magefile", "/h/magefile"}, {"/s/mageship", "/h/mageship"}, {"/s/buildkit-cache", "/h/buildkit-cache-from"}}, "/h/buildkit-cache-from",
+			[]move{{"/h/gocache", "/s/gocache"}, {"/h/gomodcache", "/s/gomodcache"}, {"/h/magefile", "/s/magefile"}, {"/h/mageship", "/s/mageship"}, {"/h/buildkit-cache", "/s/buildkit-cache"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.contender, func(t *testing.T) {
@@ -148,8 +158,8 @@ func TestRestoreAndSavePlans(t *testing.T) {
 	// previous job's go commands left it.
 	j := ciJob{Home: "/h"}
 	restore, _ := restorePlan("mageship", "/s", j.Home)
-	if restore[0].To != j.goCache() || restore[1].To != j.goModCache() {
-		t.Errorf("restore puts the caches at %v, the job uses %s and %s", restore, j.goCache(), j.goModCache())
+	if restore[0].To != j.goCache() || restore[1].To != j.goModCache() || restore[2].To != j.magefileCache() || restore[3].To != j.engineCache() {
+		t.Errorf("restore puts the caches at %v, the job uses %s, %s, %s and %s", restore, j.goCache(), j.goModCache(), j.magefileCache(), j.engineCache())
 	}
 }
 
@@ -186,6 +196,7 @@ func TestImageRepo(t *testing.T) {
 		"mageship":           "localhost:5000/bench/hello",
 		"mageship_container": "localhost:5000/bench-container/hello",
 		"mageship_buildx":    "localhost:5000/bench-buildx/hello",
+		"mageship_nocache":   "localhost:5000/bench-nocache/hello",
 		"ko":                 "localhost:5000/bench-ko/hello",
 		"naive":              "localhost:5000/bench-naive/hello",
 	} {

@@ -249,6 +249,7 @@ type mageRelease struct {
 	// the magefile first, into MagefileCache.
 	Bin           string
 	MagefileCache string // MAGEFILE_CACHE for go tool mage; empty keeps base's
+	EngineCache   string // MAGESHIP_CACHE_DIR (where the launcher keeps the engine); empty keeps base's
 	Dir           string // the service's directory
 	Image         string // MAGESHIP_IMAGE
 	Platforms     []platform.Platform
@@ -281,6 +282,7 @@ func (m mageRelease) Cmd(goenv []string) Cmd {
 		{"MAGESHIP_CACHE_TO", m.CacheTo},
 		{"BUILDX_BUILDER", m.Builder},
 		{"MAGEFILE_CACHE", m.MagefileCache},
+		{"MAGESHIP_CACHE_DIR", m.EngineCache},
 		{"MAGESHIP_ONLY", m.Only},
 	} {
 		if e.val != "" {

@@ -26,8 +26,8 @@ const (
 	EnvTools = "MAGESHIP_BENCH_TOOLS" // where ko is installed; default <user cache dir>/mageship-bench
 	// EnvScenarios is a comma list of scenarios (local, ci, many); default all.
 	EnvScenarios = "MAGESHIP_BENCH_SCENARIOS"
-	// EnvContenders is a comma list of contenders (naive, mageship, mageship_container,
-	// ko, floor); default all. A contender runs in the scenarios that have it.
+	// EnvContenders is a comma list of contenders (naive, mageship, mageship_nocache,
+	// mageship_buildx, mageship_container, ko, floor); default all. A contender runs in the scenarios that have it.
 	EnvContenders = "MAGESHIP_BENCH_CONTENDERS"
 )
 
@@ -50,7 +50,11 @@ var scenarioNames = []string{Local, CI, Many}
 
 // ciContenders are the contenders of the CI scenario; the naive Dockerfile has no
 // CI recipe to speak of.
-var ciContenders = []string{"mageship", "mageship_buildx", "mageship_container", "ko", "floor"}
+var ciContenders = []string{"mageship", "mageship_nocache", "mageship_buildx", "mageship_container", "ko", "floor"}
+
+// ciOnly are the contenders of the CI scenario alone: mageship_nocache is about what
+// a CI recipe restores.
+var ciOnly = []string{"mageship_nocache"}
 
 // KoVersion is the ko the bench installs and measures.
 const KoVersion = "v0.19.1"
@@ -211,7 +215,7 @@ func (c Config) contenders(scenario string) []string {
 	}
 	var out []string
 	for _, n := range contenderNames {
-		if scenario == CI && !slices.Contains(ciContenders, n) {
+		if scenario == CI && !slices.Contains(ciContenders, n) || scenario == Local && slices.Contains(ciOnly, n) {
 			continue
 		}
 		if len(c.Contenders) == 0 || slices.Contains(c.Contenders, n) {

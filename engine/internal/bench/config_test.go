@@ -71,7 +71,7 @@ func TestNewConfig(t *testing.T) {
 			if diff := cmp.Diff([]string{"naive", "mageship", "mageship_buildx", "mageship_container", "ko", "floor"}, c.contenders(Local)); diff != "" {
 				t.Errorf("local contenders (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff([]string{"mageship", "mageship_buildx", "mageship_container", "ko", "floor"}, c.contenders(CI)); diff != "" {
+			if diff := cmp.Diff([]string{"mageship", "mageship_nocache", "mageship_buildx", "mageship_container", "ko", "floor"}, c.contenders(CI)); diff != "" {
 				t.Errorf("CI contenders (-want +got):\n%s", diff)
 			}
 			if c.Buildkitd != "/var/lib/mageship-rig/bin/buildkitd-v0.34.2" || c.BuildkitConfig != "/var/lib/mageship-rig/buildkitd.toml" {
@@ -86,6 +86,14 @@ func TestNewConfig(t *testing.T) {
 				t.Errorf("local contenders = %v, want none", got)
 			}
 			if diff := cmp.Diff([]string{"mageship", "ko", "floor"}, c.contenders(CI)); diff != "" {
+				t.Errorf("CI contenders (-want +got):\n%s", diff)
+			}
+		}, false},
+		{"mageship_nocache is in the CI scenario only", map[string]string{EnvContenders: "mageship_nocache,mageship"}, func(t *testing.T, c Config) {
+			if diff := cmp.Diff([]string{"mageship"}, c.contenders(Local)); diff != "" {
+				t.Errorf("local contenders (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]string{"mageship", "mageship_nocache"}, c.contenders(CI)); diff != "" {
 				t.Errorf("CI contenders (-want +got):\n%s", diff)
 			}
 		}, false},

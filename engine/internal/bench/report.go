@@ -12,8 +12,10 @@ import (
 )
 
 // contenderNames are the contenders in the order they run and are shown. mageship
-// is mageship's default build path; mageship_container is MAGESHIP_BUILD=container.
-var contenderNames = []string{"naive", "mageship", "mageship_buildx", "mageship_container", "ko", "floor"}
+// is mageship's default build path; mageship_nocache (CI scenario only) the same
+// without the magefile and engine caches restored; mageship_buildx is
+// MAGESHIP_ASSEMBLE=buildx; mageship_container is MAGESHIP_BUILD=container.
+var contenderNames = []string{"naive", "mageship", "mageship_nocache", "mageship_buildx", "mageship_container", "ko", "floor"}
 
 // Result is one contender on one service. The first seven fields are the schema
 // issue 6 fixes, the three ci_warm_ ones issue 9's; the rest add the samples and
@@ -142,7 +144,7 @@ func (rep Report) Markdown() string {
 	fmt.Fprintf(&b, "Each timing %d time(s), shown as median (min) in seconds; ratios are of medians. ", rep.Runs)
 	fmt.Fprintf(&b, "Platforms %s; registry %s; builder image %s; ko %s on %s. ",
 		strings.Join(rep.Settings.Platforms, ", "), rep.Settings.Registry, rep.Settings.BuilderImage, rep.Settings.KoVersion, rep.Settings.KoBaseImage)
-	b.WriteString("mageship is the default build path (MAGESHIP_BUILD and MAGESHIP_ASSEMBLE unset: host+direct), mageship_buildx MAGESHIP_ASSEMBLE=buildx, mageship_container MAGESHIP_BUILD=container.\n")
+	b.WriteString("mageship is the default build path (MAGESHIP_BUILD and MAGESHIP_ASSEMBLE unset: host+direct), mageship_buildx MAGESHIP_ASSEMBLE=buildx, mageship_container MAGESHIP_BUILD=container; mageship_nocache (CI scenario only) is mageship without the magefile and engine caches restored.\n")
 	var partial []string
 	if len(rep.Only) > 0 {
 		partial = append(partial, "only "+strings.Join(rep.Only, ", ")+" (MAGESHIP_BENCH_ONLY)")
@@ -184,8 +186,8 @@ func (rep Report) Markdown() string {
 	}
 	if rep.has(func(r *Result) bool { return r.CIWarmMedianS != nil }) {
 		b.WriteString("\n## CI scenario\n\nEvery job of a contender that uses BuildKit on a brand-new BuildKit daemon with an empty state; restored from the previous job: " +
-			"GOCACHE and GOMODCACHE (every contender), and the exported BuildKit cache (mageship_container); " +
-			"the magefile compiled into an empty MAGEFILE_CACHE. CI warm: after a one-line change; CI cold: the priming job (empty caches), once.\n\n")
+			"GOCACHE and GOMODCACHE (every contender), the compiled magefile (MAGEFILE_CACHE) and the engine's binary (MAGESHIP_CACHE_DIR) (every mageship contender but mageship_nocache), " +
+			"and the exported BuildKit cache (mageship_container). CI warm: after a one-line change; CI cold: the priming job (empty caches), once.\n\n")
 		b.WriteString("| service | contender | CI warm s | CI warm module downloads | CI cold s | CI warm ÷ ko | CI warm ÷ floor |\n")
 		b.WriteString("|---|---|---:|---:|---:|---:|---:|\n")
 		ci := func(x *Result) *float64 { return x.CIWarmMedianS }
