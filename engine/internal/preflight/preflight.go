@@ -27,8 +27,9 @@ import (
 // platforms, and the build context (secrets, and files go build needs that
 // .dockerignore leaves out). It first prints what the configuration left to guess
 // (r.Warnings). byDigest: the images are pushed by digest (a release),
-// which the builder must be able to do.
-func Check(ctx context.Context, r config.Resolved, plats []platform.Platform, attest, byDigest bool, stderr io.Writer) error {
+// which the builder must be able to do. reg is the run's registry client: the base
+// images are read through it.
+func Check(ctx context.Context, reg *registry.Client, r config.Resolved, plats []platform.Platform, attest, byDigest bool, stderr io.Writer) error {
 	for _, w := range r.Warnings {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
@@ -55,7 +56,7 @@ func Check(ctx context.Context, r config.Resolved, plats []platform.Platform, at
 	} else if err := checkBuilder(ctx, r, plats, attest, byDigest); err != nil {
 		return err
 	}
-	if err := checkBases(ctx, r, plats); err != nil {
+	if err := checkBases(ctx, reg, r, plats); err != nil {
 		return err
 	}
 	if r.Build == config.BuildHost {
@@ -186,8 +187,9 @@ func containerdStore(ctx context.Context) bool {
 	return err == nil && info.ContainerdStore()
 }
 
-// checkBases checks that every base image exists and has every platform it is used for.
-func checkBases(ctx context.Context, r config.Resolved, plats []platform.Platform) error {
+// checkBases checks that every base image exists and has every platform it is used for,
+// through the run's registry client (its 429s count in the run's).
+func checkBases(ctx context.Context, reg *registry.Client, r config.Resolved, plats []platform.Platform) error {
 	need := map[string][]platform.Platform{r.DebugImage: plats}
 	if r.Build == config.BuildContainer {
 		need[r.BuilderImage] = []platform.Platform{platform.Host()}
@@ -198,7 +200,7 @@ func checkBases(ctx context.Context, r config.Resolved, plats []platform.Platfor
 		}
 	}
 	for ref, want := range need {
-		have, err := registry.Platforms(ctx, ref)
+		have, err := reg.Platforms(ctx, ref)
 		if err != nil {
 			return fmt.Errorf("base image: %w", err)
 		}

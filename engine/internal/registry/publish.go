@@ -343,16 +343,6 @@ func (c *Client) Merge(ctx context.Context, repo string, digests []string) (stri
 	return d.String(), nil
 }
 
-// Platforms is (*Client).Platforms with a client of its own, made from opts: for a
-// single call outside a run.
-func Platforms(ctx context.Context, ref string, opts ...Option) ([]platform.Platform, error) {
-	c, err := New(opts...)
-	if err != nil {
-		return nil, err
-	}
-	return c.Platforms(ctx, ref)
-}
-
 // Platforms lists the platforms an image reference provides: every platform of an
 // index, or the one of a single image. A missing image is an error that says so.
 func (c *Client) Platforms(ctx context.Context, ref string) ([]platform.Platform, error) {

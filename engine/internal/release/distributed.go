@@ -54,8 +54,8 @@ func Platform(ctx context.Context, p string, o Options) ([]PlatformDigest, error
 	}
 	if err = rp.dist.Check(rels...); err != nil {
 		err = dist.InTheWay(err, "nothing was built")
-	} else {
-		err = rp.checkBeforeBuild(ctx, o)
+	} else if err = rp.checkBeforeBuild(ctx, o); err == nil {
+		err = rp.resolveBases(ctx) // the direct assembler builds on these digests
 	}
 	step.Done(err)
 	if err != nil {
@@ -120,7 +120,7 @@ func (rp *releasePlan) checkBeforeBuild(ctx context.Context, o Options) error {
 	if err := rp.checkPush(ctx); err != nil {
 		return err
 	}
-	return preflight.Check(ctx, rp.r, rp.plats, rp.r.Settings.Attest(), true, o.Stderr)
+	return preflight.Check(ctx, rp.reg, rp.r, rp.plats, rp.r.Settings.Attest(), true, o.Stderr)
 }
 
 // Merge reads the digests release:platform wrote for every configured platform,

@@ -228,7 +228,7 @@ func joinLine(errs []error) error {
 // assembler's twin of running st.spec.Build.
 func (st *releaseStep) assembleDirect(ctx context.Context, rp *releasePlan, o Options) (buildx.Metadata, error) {
 	b := progress.StartBuild(o.Progress, st.subject(), true)
-	images, err := st.spec.AssemblePlatforms(ctx, rp.reg, st.spec.Build.Platforms, b)
+	images, err := st.spec.PinBase(rp.bases).AssemblePlatforms(ctx, rp.reg, st.spec.Build.Platforms, b)
 	if err != nil {
 		return buildx.Metadata{}, b.Done(err)
 	}

@@ -186,7 +186,8 @@ func (rp *releasePlan) sign(ctx context.Context, o Options) error {
 	return nil
 }
 
-// resolveBases records the digests the base images' tags name now, for release.json.
+// resolveBases records the digests the base images' tags name now: release.json reports
+// them, and the direct assembler builds on them (Spec.PinBase).
 func (rp *releasePlan) resolveBases(ctx context.Context) error {
 	rp.bases = map[string]string{}
 	refs := []string{rp.r.DebugImage}

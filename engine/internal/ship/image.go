@@ -96,12 +96,7 @@ func Image(ctx context.Context, v Variant, o Options) ([]Loaded, error) {
 func (p imagePlan) build(ctx context.Context, s variant.Spec, subject string, o Options) error {
 	if s.Direct() {
 		step := o.progress.Start("assemble", subject)
-		reg, err := registry.New()
-		if err != nil {
-			step.Done(err)
-			return err
-		}
-		images, err := s.AssemblePlatforms(ctx, reg, []platform.Platform{p.host}, step.Log())
+		images, err := s.AssemblePlatforms(ctx, p.reg, []platform.Platform{p.host}, step.Log())
 		if err == nil {
 			err = p.eng.Load(ctx, images[0], s.Build.Tags...)
 		}
@@ -125,6 +120,7 @@ type imagePlan struct {
 	r     config.Resolved
 	info  version.Info
 	eng   *daemon.Engine
+	reg   *registry.Client // the run's: the preflight's base checks and the direct assembler's pulls
 	host  platform.Platform
 	dir   string
 	specs []variant.Spec
@@ -144,7 +140,11 @@ func planImage(ctx context.Context, v Variant, o Options) (imagePlan, error) {
 		return imagePlan{}, err
 	}
 	host := enginePlatform(ctx, eng)
-	if err := preflight.Check(ctx, r, []platform.Platform{host}, false, false, o.Stderr); err != nil {
+	reg, err := registry.New()
+	if err != nil {
+		return imagePlan{}, err
+	}
+	if err := preflight.Check(ctx, reg, r, []platform.Platform{host}, false, false, o.Stderr); err != nil {
 		return imagePlan{}, err
 	}
 	dir, err := os.MkdirTemp("", "mageship-")
@@ -152,7 +152,7 @@ func planImage(ctx context.Context, v Variant, o Options) (imagePlan, error) {
 		return imagePlan{}, err
 	}
 	e := variant.NewEnv(ctx, r, o.Getenv)
-	p := imagePlan{r: r, info: info, eng: eng, host: host, dir: dir}
+	p := imagePlan{r: r, info: info, eng: eng, reg: reg, host: host, dir: dir}
 	out := buildx.Output{Kind: buildx.OutputLoad, NoUnpack: r.Build == config.BuildContainer && dockerDriverOnContainerd(ctx, r, eng)}
 	for _, img := range r.Images {
 		s, err := variant.Build{Config: r, Image: img, Variant: v, Info: info, Platforms: []platform.Platform{host}}.Spec(out, variant.Tagged(img.Name, tags), dir, e)

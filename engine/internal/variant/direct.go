@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -193,6 +194,18 @@ func (s Spec) assembleImage(base v1.Image, p platform.Platform) (v1.Image, error
 		return nil, err
 	}
 	return assemble.Image(base, append(layers, l), p, s.imageConfig(when))
+}
+
+// PinBase returns s with its base named by the digest bases gives for it (a base
+// image reference -> the digest its tag named when the release began), so that every
+// image of a release is assembled on the base its release.json records, even if the
+// tag moves meanwhile. A base already named by digest, scratch, and a base bases does
+// not know are left as they are.
+func (s Spec) PinBase(bases map[string]string) Spec {
+	if d := bases[s.Base]; d != "" && s.Base != config.Scratch && !strings.Contains(s.Base, "@") {
+		s.Base += "@" + d
+	}
+	return s
 }
 
 // AssemblePlatforms makes s's image for each of plats, pulling the base of each from

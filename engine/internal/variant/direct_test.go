@@ -1,20 +1,31 @@
 package variant
 
 import (
+	"io"
+	"log"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/mageship/mageship/engine/internal/assemble"
 	"github.com/mageship/mageship/engine/internal/buildx"
 	"github.com/mageship/mageship/engine/internal/config"
 	"github.com/mageship/mageship/engine/internal/platform"
+	"github.com/mageship/mageship/engine/internal/registry"
 	"github.com/mageship/mageship/engine/internal/verify"
 )
 
@@ -133,5 +144,75 @@ func TestDirectImagesVerify(t *testing.T) {
 	d2, _ := again.Digest()
 	if d1 != d2 {
 		t.Errorf("two assemblies of the same tree differ: %s, %s", d1, d2)
+	}
+}
+
+// TestPinBaseAssemblesOnTheResolvedDigest: a base tag that moves after the release
+// resolved it does not move the release's images: PinBase names the resolved digest,
+// and AssemblePlatforms pulls that one.
+func TestPinBaseAssemblesOnTheResolvedDigest(t *testing.T) {
+	s := httptest.NewServer(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(s.Close)
+	tag := strings.TrimPrefix(s.URL, "http://") + "/library/alpine:3.22"
+	p := platform.Platform{OS: "linux", Arch: "arm64"}
+	ref, err := name.NewTag(tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushBase := func() v1.Hash {
+		t.Helper()
+		img, err := random.Image(256, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if img, err = mutate.ConfigFile(img, &v1.ConfigFile{OS: p.OS, Architecture: p.Arch}); err != nil {
+			t.Fatal(err)
+		}
+		if err := remote.Write(ref, img); err != nil {
+			t.Fatal(err)
+		}
+		ls, _ := img.Layers()
+		d, _ := ls[0].Digest()
+		return d
+	}
+	first := pushBase()
+	reg, err := registry.New(registry.WithKeychain(authn.NewMultiKeychain()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolved, err := reg.Resolve(t.Context(), tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := pushBase() // the tag moves while the release runs
+
+	spec := Spec{Image: config.ResolvedImage{Image: config.Image{Name: "example.com/hello", Binary: "hello", User: "65534:65534"}}, Variant: Debug,
+		Assemble: config.AssembleDirect, Base: tag, Build: buildx.Build{Context: directContext(t, p), Platforms: []platform.Platform{p}, SourceDateEpoch: "0",
+			BuildArgs: map[string]string{"VERSION": "1.2.3"}}}
+	for _, tc := range []struct {
+		name  string
+		bases map[string]string
+		want  v1.Hash
+	}{
+		{"pinned", map[string]string{tag: resolved}, first},
+		{"not resolved: the tag", nil, moved},
+	} {
+		imgs, err := spec.PinBase(tc.bases).AssemblePlatforms(t.Context(), reg, []platform.Platform{p}, io.Discard)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		ls, _ := imgs[0].Layers()
+		if d, _ := ls[0].Digest(); d != tc.want {
+			t.Errorf("%s: assembled on base layer %s, want %s (resolved first: %s, moved to: %s)", tc.name, d, tc.want, first, moved)
+		}
+	}
+	if got := spec.PinBase(map[string]string{tag: resolved}).Base; got != tag+"@"+resolved {
+		t.Errorf("PinBase: Base %q, want %q", got, tag+"@"+resolved)
+	}
+	byDigest := tag + "@" + resolved
+	for _, s := range []Spec{{Base: config.Scratch}, {Base: byDigest}} {
+		if got := s.PinBase(map[string]string{s.Base: "sha256:0"}).Base; got != s.Base {
+			t.Errorf("PinBase(%q) = %q: want it left as it is", s.Base, got)
+		}
 	}
 }
