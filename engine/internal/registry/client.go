@@ -171,6 +171,22 @@ func (c *Client) PushByDigest(ctx context.Context, repo string, t remote.Taggabl
 	return ref.String(), nil
 }
 
+// PutManifest writes t's manifest to ref (repository@digest) again, blobs untouched,
+// whether or not the registry has it already. For a manifest with a subject on a
+// registry without the referrers API, this is what writes it into the subject's
+// referrers tag: PushByDigest skips a manifest that exists, and with it that tag.
+func (c *Client) PutManifest(ctx context.Context, ref string, t remote.Taggable) error {
+	ctx = call(ctx)
+	d, err := name.NewDigest(ref, name.WeakValidation)
+	if err != nil {
+		return fmt.Errorf("invalid image reference %q: %w", ref, err)
+	}
+	if err := c.pusher.Put(ctx, d, t); err != nil {
+		return explain(ctx, "writing "+ref, d.Context().RegistryStr(), err)
+	}
+	return nil
+}
+
 // explain makes a registry failure one line that says what was being done, what the
 // registry answered, and what to do: run docker login for a refusal, check the address
 // when it cannot be reached, try again later after a 5xx. It wraps err. A 5xx says how

@@ -89,11 +89,38 @@ func Attach(ctx context.Context, subject string, doc []byte, opts ...ClientOptio
 	if err != nil {
 		return "", fmt.Errorf("attaching the SBOM to %s: %w", subject, err)
 	}
+	ad, err := art.Digest()
+	if err != nil {
+		return "", fmt.Errorf("attaching the SBOM to %s: %w", subject, err)
+	}
+	_, herr := c.Head(ctx, ref.Context().Digest(ad.String()).String())
 	at, err := c.PushByDigest(ctx, ref.Context().Name(), art)
 	if err != nil {
 		return "", refused("attaching the SBOM to "+subject, ref, err)
 	}
+	if herr == nil {
+		// It was there already, so the push wrote nothing, not even the referrers tag
+		// a run cut short between the two left unwritten: make sure it is listed.
+		if err := ensureListed(ctx, c, subject, at, art); err != nil {
+			return "", refused("attaching the SBOM to "+subject, ref, err)
+		}
+	}
 	return at, nil
+}
+
+// ensureListed writes art's manifest (at) again when subject's referrers do not list
+// it, which on a registry without the referrers API rewrites the referrers tag.
+func ensureListed(ctx context.Context, c *registry.Client, subject, at string, art v1.Image) error {
+	listed, err := c.Referrers(ctx, subject, MediaType)
+	if err != nil {
+		return err
+	}
+	for _, d := range listed {
+		if strings.HasSuffix(at, "@"+d.Digest.String()) {
+			return nil
+		}
+	}
+	return c.PutManifest(ctx, at, art)
 }
 
 // Find returns the SPDX document attached to subject (repository@digest), read through

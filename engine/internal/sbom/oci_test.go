@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -289,5 +290,42 @@ func TestAttachErrors(t *testing.T) {
 	fallback := sd.Context().Tag(strings.Replace(sd.DigestStr(), ":", "-", 1))
 	if _, err := remote.Head(fallback, remoteOptions...); err == nil {
 		t.Errorf("fallback tag %s exists after a refused Attach", fallback)
+	}
+}
+
+// TestAttachAfterCutShort: a release cut short after the SBOM's manifest was written and
+// before its subject's referrers tag was (here: the tag's write fails) leaves an SBOM no
+// one can find. Attaching it again, which pushes nothing new, writes the tag.
+func TestAttachAfterCutShort(t *testing.T) {
+	var failTag atomic.Bool
+	failTag.Store(true)
+	host, reqs := serve(t, false, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if failTag.Load() && r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/sha256-") {
+				http.Error(w, "injected failure", http.StatusInternalServerError)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	subject := pushImage(t, host, "mageship/app")
+	doc := testDoc(t, created)
+	if _, err := Attach(t.Context(), subject, doc, testOptions...); err == nil {
+		t.Fatalf("Attach succeeded although the referrers tag could not be written:\n%s", reqs)
+	}
+	if _, err := Find(t.Context(), subject, testOptions...); err == nil {
+		t.Fatal("the SBOM is findable after the cut-short attach: the case this test is about did not arise")
+	}
+	failTag.Store(false)
+	at, err := Attach(t.Context(), subject, doc, testOptions...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Find(t.Context(), subject, testOptions...)
+	if err != nil {
+		t.Fatalf("after attaching again (%s): %v", at, err)
+	}
+	if !bytes.Equal(got, doc) {
+		t.Errorf("Find returned another document:\n%s", got)
 	}
 }
