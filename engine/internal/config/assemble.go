@@ -5,18 +5,24 @@ import "fmt"
 // assembler resolves how the images are assembled: env (MAGESHIP_ASSEMBLE) over the
 // magefile's Config.Assemble over the build path's default. The host path defaults to
 // AssembleDirect; the container path compiles inside BuildKit, so BuildKit assembles
-// there too (AssembleBuildx), and asking for direct assembly on it is an error.
-func assembler(env, cfg, build string) (string, error) {
+// there too (AssembleBuildx), and asking for direct assembly on it is an error. A
+// user's own Dockerfile template (template != "") is built by buildx: the direct
+// assembler reads no Dockerfile, so it would leave out whatever the template adds, and
+// asking for both is an error.
+func assembler(env, cfg, build, template string) (string, error) {
 	a := pick(env, cfg)
 	switch a {
 	case "":
-		if build == BuildContainer {
+		if build == BuildContainer || template != "" {
 			return AssembleBuildx, nil
 		}
 		return AssembleDirect, nil
 	case AssembleDirect:
 		if build == BuildContainer {
 			return "", fmt.Errorf("%s=%s (or Config.Assemble) with %s=%s: the container path compiles inside BuildKit, which assembles its images; unset %s, or build on the host (%s=%s)", EnvAssemble, a, EnvBuild, BuildContainer, EnvAssemble, EnvBuild, BuildHost)
+		}
+		if template != "" {
+			return "", fmt.Errorf("%s=%s (or Config.Assemble) with your own Dockerfile template %s (%s or Config.Template): the direct assembler reads no Dockerfile and would leave out what the template adds; unset %s (a template is built with buildx), or drop the template", EnvAssemble, a, template, EnvTemplate, EnvAssemble)
 		}
 		return a, nil
 	case AssembleBuildx:

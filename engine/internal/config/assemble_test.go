@@ -7,8 +7,8 @@ import (
 
 func TestAssembler(t *testing.T) {
 	for _, tc := range []struct {
-		name, env, cfg, build string
-		want, wantErr         string
+		name, env, cfg, build, template string
+		want, wantErr                   string
 	}{
 		{name: "host default", build: BuildHost, want: AssembleDirect},
 		{name: "container default", build: BuildContainer, want: AssembleBuildx},
@@ -17,10 +17,13 @@ func TestAssembler(t *testing.T) {
 		{name: "config", cfg: "buildx", build: BuildHost, want: AssembleBuildx},
 		{name: "container buildx", env: "buildx", build: BuildContainer, want: AssembleBuildx},
 		{name: "container direct", env: "direct", build: BuildContainer, wantErr: "MAGESHIP_ASSEMBLE=direct (or Config.Assemble) with MAGESHIP_BUILD=container: the container path compiles inside BuildKit"},
+		{name: "own template: buildx", template: "build/Dockerfile.tmpl", build: BuildHost, want: AssembleBuildx},
+		{name: "own template, buildx asked", env: "buildx", template: "build/Dockerfile.tmpl", build: BuildHost, want: AssembleBuildx},
+		{name: "own template, direct asked", cfg: "direct", template: "build/Dockerfile.tmpl", build: BuildHost, wantErr: "MAGESHIP_ASSEMBLE=direct (or Config.Assemble) with your own Dockerfile template build/Dockerfile.tmpl (MAGESHIP_TEMPLATE or Config.Template): the direct assembler reads no Dockerfile"},
 		{name: "unknown", env: "kaniko", build: BuildHost, wantErr: `unknown assembler "kaniko" (from MAGESHIP_ASSEMBLE or Config.Assemble): use direct`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := assembler(tc.env, tc.cfg, tc.build)
+			got, err := assembler(tc.env, tc.cfg, tc.build, tc.template)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "\n") {
 					t.Fatalf("err = %v, want one line containing %q", err, tc.wantErr)

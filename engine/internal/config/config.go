@@ -218,7 +218,7 @@ func Resolve(p project.Project, c Config, getenv func(string) string) (Resolved,
 	default:
 		return Resolved{}, fmt.Errorf("unknown build path %q (from %s or Config.Build): use %s (compile on this machine, the default) or %s (compile inside BuildKit)", r.Build, EnvBuild, BuildHost, BuildContainer)
 	}
-	if r.Assemble, err = assembler(getenv(EnvAssemble), c.Assemble, r.Build); err != nil {
+	if r.Assemble, err = assembler(getenv(EnvAssemble), c.Assemble, r.Build, r.Template); err != nil {
 		return Resolved{}, err
 	}
 	if r.Dist, err = dist(p.Dir, getenv(EnvDist)); err != nil {

@@ -394,7 +394,7 @@ func Contents(img ResolvedImage) ([]Entry, error) {
 			if err != nil {
 				return nil, err
 			}
-			put(Entry{Path: c.To, Kind: KindFile, Mode: fi.Mode().Perm() &^ 0o022, Src: c.Src})
+			put(Entry{Path: c.To, Kind: KindFile, Mode: fileMode(fi.Mode()), Src: c.Src})
 			continue
 		}
 		err := filepath.WalkDir(c.Src, func(p string, d fs.DirEntry, err error) error {
@@ -422,7 +422,7 @@ func Contents(img ResolvedImage) ([]Entry, error) {
 				put(Entry{Path: to, Kind: KindDir, Mode: 0o755})
 				return nil
 			}
-			put(Entry{Path: to, Kind: KindFile, Mode: fi.Mode().Perm() &^ 0o022, Src: p})
+			put(Entry{Path: to, Kind: KindFile, Mode: fileMode(fi.Mode()), Src: p})
 			return nil
 		})
 		if err != nil {
@@ -451,4 +451,14 @@ func Contents(img ResolvedImage) ([]Entry, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
+}
+
+// fileMode is the mode a file of Image.Files gets in the image: 0755 when any execute
+// bit is set, else 0644, as git records it, whatever the checkout's umask made of it
+// (0600 under umask 077 would be unreadable by the image's user and change the digest).
+func fileMode(m fs.FileMode) fs.FileMode {
+	if m.Perm()&0o111 != 0 {
+		return 0o755
+	}
+	return 0o644
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -182,5 +183,16 @@ func TestRuntimeBadInput(t *testing.T) {
 			_, err := Resolve(p, Config{Images: []Image{img}}, env())
 			testfix.OneLine(t, err, tc.want...)
 		})
+	}
+}
+
+// TestFileModeIgnoresUmask: a file of Image.Files gets 0644 or 0755 whatever the
+// checkout's umask made of it, so one commit gives one digest, and a file checked out
+// 0600 stays readable by the image's user.
+func TestFileModeIgnoresUmask(t *testing.T) {
+	for in, want := range map[fs.FileMode]fs.FileMode{0o600: 0o644, 0o644: 0o644, 0o664: 0o644, 0o444: 0o644, 0o700: 0o755, 0o755: 0o755, 0o775: 0o755} {
+		if got := fileMode(in); got != want {
+			t.Errorf("fileMode(%#o) = %#o, want %#o", in, got, want)
+		}
 	}
 }

@@ -46,7 +46,7 @@ RUN --mount=type=cache,id=mageship-gobuild,target=/root/.cache/go-build \
 # WorkDir and Volumes name, which the images give to the user, and those above them.
 RUN mkdir -p /out/files /out/owned /out/owned/tsdb /out/owned/var/lib/tsdb /out/parents/var/lib /out/parents/var
 COPY etc/tsdb.yml /out/files/etc/tsdb/tsdb.yml
-RUN chmod -R go-w /out/files
+RUN chmod -R u+w,a+rX,go-w /out/files
 
 # ---- debug: the same binary on a base with a shell, to sh into beside production ----
 # COPY --link makes the layer independent of the base: a builder that starts empty
