@@ -3,6 +3,7 @@ package buildcontext
 import (
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 )
@@ -15,33 +16,56 @@ import (
 // AuditFiles walks each of froms (slash-separated, relative to root; a file or a
 // directory) and fails, in one line, on the first that is or holds a file that looks
 // like a secret (the names and contents Audit looks for).
+// A From that is a symlink is audited as what it points at, which is what reaches the
+// image, under its own name and its target's; symlinks inside a directory reach the
+// image as symlinks and carry no bytes.
 func AuditFiles(root string, froms []string) error {
 	for _, from := range froms {
 		top := filepath.Join(root, filepath.FromSlash(from))
-		err := filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
+		real, err := filepath.EvalSymlinks(top)
+		if err != nil {
+			return fmt.Errorf("Image.Files %s: %w", from, err)
+		}
+		err = filepath.WalkDir(real, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || !d.Type().IsRegular() {
 				return err
 			}
-			if !d.Type().IsRegular() {
-				return nil
+			named := p
+			if p == real {
+				named = top // a file From: its own name, and its target's below
+			} else if rel, err := filepath.Rel(real, p); err == nil {
+				named = filepath.Join(top, rel)
 			}
-			rel, err := filepath.Rel(root, p)
-			if err != nil {
-				return err
-			}
-			rel = filepath.ToSlash(rel)
-			secret, err := looksSecret(rel, p)
-			if err != nil {
-				return err
-			}
-			if secret {
-				return fmt.Errorf("Image.Files %s would put %s in the image, and it looks like a secret: take it out of Files (or out of that directory)", from, rel)
-			}
-			return nil
+			return auditName(root, from, named, p)
 		})
 		if err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// auditName fails when the file named (a path under root) or its content (at data)
+// looks like a secret.
+func auditName(root, from, named, data string) error {
+	rel, err := filepath.Rel(root, named)
+	if err != nil {
+		return err
+	}
+	rel = filepath.ToSlash(rel)
+	fi, err := os.Stat(data)
+	if err != nil || !fi.Mode().IsRegular() {
+		return err
+	}
+	secret, err := looksSecret(rel, data)
+	if err == nil && !secret && filepath.Base(data) != filepath.Base(named) {
+		secret, err = looksSecret(filepath.Base(data), data)
+	}
+	if err != nil {
+		return err
+	}
+	if secret {
+		return fmt.Errorf("Image.Files %s would put %s in the image, and it looks like a secret: take it out of Files (or out of that directory)", from, rel)
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package buildcontext
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/mageship/mageship/engine/internal/testfix"
@@ -20,6 +22,16 @@ func TestAuditFiles(t *testing.T) {
 	}
 	testfix.OneLine(t, AuditFiles(dir, []string{"web", "etc"}), "Image.Files etc would put etc/certs/tls.key in the image", "looks like a secret")
 	testfix.OneLine(t, AuditFiles(dir, []string{"deploy/.env.prod"}), "deploy/.env.prod", "looks like a secret")
+
+	// A From that is a symlink is audited as what it points at: a harmless name on a
+	// key, and a directory link to a folder that holds one.
+	for link, target := range map[string]string{"etc/server.pem": "certs/tls.key", "conf": "etc"} {
+		if err := os.Symlink(target, filepath.Join(dir, filepath.FromSlash(link))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testfix.OneLine(t, AuditFiles(dir, []string{"etc/server.pem"}), "Image.Files etc/server.pem would put etc/server.pem in the image", "looks like a secret")
+	testfix.OneLine(t, AuditFiles(dir, []string{"conf"}), "Image.Files conf would put conf/certs/tls.key in the image", "looks like a secret")
 }
 
 func TestCheckFiles(t *testing.T) {

@@ -292,6 +292,11 @@ func resolveCopy(dir, root string, f File) (Copy, error) {
 	} else if !fi.Mode().IsRegular() {
 		return Copy{}, fmt.Errorf("Image.Files From %s is neither a file nor a directory: name a file of the repository", f.From)
 	}
+	if real, err := filepath.EvalSymlinks(src); err == nil {
+		// A From that is itself a symlink is copied as what it points at (a directory
+		// walked, not a link that would dangle in the image).
+		src = real
+	}
 	return Copy{From: from, Src: src, To: f.To, Dir: fi.IsDir()}, nil
 }
 

@@ -196,3 +196,32 @@ func TestFileModeIgnoresUmask(t *testing.T) {
 		}
 	}
 }
+
+// TestFilesFromDirectorySymlink: a From that is a symlink to a directory is copied as
+// that directory (its files), not as a link that would dangle in the image.
+func TestFilesFromDirectorySymlink(t *testing.T) {
+	p := service(t)
+	if err := os.Symlink("web", filepath.Join(p.Dir, "site")); err != nil {
+		t.Fatal(err)
+	}
+	img := good()
+	img.Files = []File{{From: "site", To: "/srv/site"}}
+	r, err := Resolve(p, Config{Images: []Image{img}}, env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Contents(r.Images[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file bool
+	for _, e := range got {
+		if e.Path == "/srv/site" && e.Kind != KindDir {
+			t.Errorf("%s is a %v in the image: want the directory", e.Path, e.Kind)
+		}
+		file = file || (e.Path == "/srv/site/index.html" && e.Kind == KindFile)
+	}
+	if !file {
+		t.Errorf("no /srv/site/index.html among %v", got)
+	}
+}
