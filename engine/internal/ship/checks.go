@@ -297,7 +297,9 @@ func Doctor(ctx context.Context, o Options) error {
 	o = o.withDefaults()
 	n := doctor.Need{RunForeign: true, Env: o.Env}
 	r, err := load(o)
+	path := doctor.Path{Build: r.Build, Assemble: r.Assemble}
 	if err != nil {
+		path = defaultPath(o.Getenv)
 		// A configuration error is one finding: the other checks run on the defaults.
 		n.ConfigErr, n.Platforms, n.Dir = err, config.DefaultPlatforms, o.Dir
 		n.Dist = strings.TrimSpace(o.Getenv(config.EnvDist))
@@ -318,7 +320,20 @@ func Doctor(ctx context.Context, o Options) error {
 		}
 		n.Config = fmt.Sprintf("%d image(s): %s; build path %s", len(imgs), strings.Join(imgs, ", "), r.Build)
 	}
-	rep := doctor.RunFor(ctx, n, doctor.Path{Build: r.Build, Assemble: r.Assemble})
+	rep := doctor.RunFor(ctx, n, path)
 	rep.Print(o.Stdout)
 	return rep.Err()
+}
+
+// defaultPath is the build path doctor checks when the configuration does not resolve:
+// what the environment asks for, else the default (host, assembled in-process).
+func defaultPath(getenv func(string) string) doctor.Path {
+	p := doctor.Path{Build: config.BuildHost, Assemble: config.AssembleDirect}
+	if strings.TrimSpace(getenv(config.EnvBuild)) == config.BuildContainer {
+		p.Build = config.BuildContainer
+	}
+	if p.Build == config.BuildContainer || strings.TrimSpace(getenv(config.EnvAssemble)) == config.AssembleBuildx {
+		p.Assemble = config.AssembleBuildx
+	}
+	return p
 }
