@@ -216,7 +216,7 @@ func (s source) build(ctx context.Context, env []string, out string, tc toolchai
 	cmd.Stdout, cmd.Stderr = w, w
 	err := cmd.Run()
 	if err != nil {
-		return fmt.Errorf("compiling the mageship engine %s (%s): %w: %s", s, strings.Join(cmd.Args, " "), err, strings.TrimSpace(output.String()))
+		return buildFailed(s.String(), cmd.Args, err, output.Bytes())
 	}
 	if said {
 		fmt.Fprintln(log, compiled(time.Since(start)))
@@ -241,4 +241,25 @@ func (n *notifyWriter) Write(p []byte) (int, error) {
 func exists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil || !errors.Is(err, fs.ErrNotExist)
+}
+
+// buildFailed is a failed engine build as one line: the go command's first error line
+// (its -v package names and download notes left out), and the file that holds all
+// of its output.
+func buildFailed(engine string, args []string, err error, output []byte) error {
+	cause := err.Error()
+	for _, l := range strings.Split(string(output), "\n") {
+		l = strings.TrimSpace(l)
+		if strings.Contains(l, ": ") && !strings.HasPrefix(l, "go: downloading ") && !strings.HasPrefix(l, "go: finding ") {
+			cause = l
+			break
+		}
+	}
+	where := "no log: it could not be written"
+	if f, ferr := os.CreateTemp("", "mageship-engine-build-*.log"); ferr == nil {
+		fmt.Fprintf(f, "%s\n%s: %v\n\n%s", strings.Join(args, " "), engine, err, output)
+		f.Close()
+		where = "the go command's output is in " + f.Name()
+	}
+	return fmt.Errorf("compiling the mageship engine %s failed: %s (%s): check the Go toolchain and the module proxy, then run the target again", engine, cause, where)
 }

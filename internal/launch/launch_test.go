@@ -221,3 +221,21 @@ func writeFile(t *testing.T, p, body string) {
 		t.Fatal(err)
 	}
 }
+
+// TestBuildFailedOneLine: a failed engine build is one line naming the go command's
+// first error, with all of its output (-v package names, downloads) in a log file.
+func TestBuildFailedOneLine(t *testing.T) {
+	out := []byte("go: downloading github.com/google/go-containerregistry v0.22.1\ngithub.com/mageship/mageship/engine/internal/config\n# github.com/mageship/mageship/engine/internal/ship\ninternal/ship/image.go:12:2: undefined: foo\ninternal/ship/image.go:13:2: undefined: bar\n")
+	err := buildFailed("v1.2.3", []string{"go", "build", "-v"}, errors.New("exit status 1"), out)
+	msg := err.Error()
+	if strings.Contains(msg, "\n") || !strings.Contains(msg, "compiling the mageship engine v1.2.3 failed: internal/ship/image.go:12:2: undefined: foo (the go command's output is in ") {
+		t.Fatalf("error %q: want one line with the first compile error and the log", msg)
+	}
+	log := msg[strings.Index(msg, "output is in ")+len("output is in "):]
+	log = log[:strings.Index(log, ")")]
+	t.Cleanup(func() { os.Remove(log) })
+	b, rerr := os.ReadFile(log)
+	if rerr != nil || !strings.Contains(string(b), "undefined: bar") || !strings.Contains(string(b), "go: downloading") {
+		t.Errorf("log %s: %v\n%s", log, rerr, b)
+	}
+}
