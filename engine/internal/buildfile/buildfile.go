@@ -2,6 +2,7 @@ package buildfile
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -60,6 +61,26 @@ func (b Build) Render(v Vars) (Rendered, error) {
 	if v.ProjectName == "" {
 		v.ProjectName = b.Project
 	}
+	// The build's env comes first: goreleaser renders it, then adds it to what
+	// {{.Env.NAME}} reads in the entries after it and in the ldflags and flags.
+	v.Env = maps.Clone(v.Env)
+	for _, t := range b.Env {
+		s, err := t.render(b.Dialect, v, b.promu)
+		if err != nil {
+			return Rendered{}, err
+		}
+		k, val, ok := strings.Cut(s, "=")
+		if !ok {
+			return Rendered{}, fmt.Errorf("%s:%d: %s: env entry is not KEY=value: write it as NAME=value", t.File, t.Line, t.S)
+		}
+		r.Env = append(r.Env, s)
+		if b.Dialect == Goreleaser {
+			if v.Env == nil {
+				v.Env = map[string]string{}
+			}
+			v.Env[k] = val
+		}
+	}
 	var parts []string
 	for _, t := range b.Ldflags {
 		s, err := t.render(b.Dialect, v, b.promu)
@@ -88,16 +109,7 @@ func (b Build) Render(v Vars) (Rendered, error) {
 			r.Flags = append(r.Flags, s)
 		}
 	}
-	for _, t := range b.Env {
-		s, err := t.render(b.Dialect, v, b.promu)
-		if err != nil {
-			return Rendered{}, err
-		}
-		if !strings.Contains(s, "=") {
-			return Rendered{}, fmt.Errorf("%s:%d: %s: env entry is not KEY=value: write it as NAME=value", t.File, t.Line, t.S)
-		}
-		r.Env = append(r.Env, s)
-	}
+
 	return r, nil
 }
 
@@ -108,11 +120,15 @@ func (b Build) Check(v Vars) error {
 	if err != nil {
 		return err
 	}
+	cgo := -1 // the last CGO_ENABLED entry wins, as in the go command's environment
 	for i, kv := range r.Env {
-		if k, val, _ := strings.Cut(kv, "="); k == "CGO_ENABLED" && val != "0" {
-			t := b.Env[i]
-			return fmt.Errorf("%s:%d: %s: cgo is not supported (mageship builds static binaries): set CGO_ENABLED=0 for linux, or leave it out", t.File, t.Line, t.S)
+		if k, _, _ := strings.Cut(kv, "="); k == "CGO_ENABLED" {
+			cgo = i
 		}
+	}
+	if cgo >= 0 && r.Env[cgo] != "CGO_ENABLED=0" {
+		t := b.Env[cgo]
+		return fmt.Errorf("%s:%d: %s: cgo is not supported (mageship builds static binaries): set CGO_ENABLED=0 for linux, or leave it out", t.File, t.Line, t.S)
 	}
 	for i, f := range r.Flags {
 		name, _, _ := strings.Cut(strings.TrimLeft(f, "-"), "=")

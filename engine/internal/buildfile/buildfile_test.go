@@ -345,3 +345,24 @@ func TestXflags(t *testing.T) {
 		t.Error(diff)
 	}
 }
+
+// TestGoreleaserBuildEnv: the build's env is what {{.Env.NAME}} reads after it (as
+// goreleaser renders it), and of several CGO_ENABLED entries the last one counts (a
+// global CGO_ENABLED=1 that the build sets back to 0 builds).
+func TestGoreleaserBuildEnv(t *testing.T) {
+	data := "env: [CGO_ENABLED=1]\nbuilds:\n  - env: [CGO_ENABLED=0, PKG=github.com/acme/svc/version]\n    ldflags: [\"-X {{.Env.PKG}}.Version={{.Version}}\"]\n"
+	f, err := Parse("g.yml", Goreleaser, []byte(data), "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Builds[0].Check(vars()); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	r, err := f.Builds[0].Render(vars())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Ldflags, "-X github.com/acme/svc/version.Version=2.3.4") {
+		t.Errorf("ldflags %q: want the build's env in {{.Env.PKG}}", r.Ldflags)
+	}
+}
