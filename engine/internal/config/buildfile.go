@@ -148,6 +148,12 @@ func (rf releaseFile) versionVar(p project.Project, ri ResolvedImage) (string, s
 		return versionVar(p, ri)
 	}
 	if v := ri.Release.VersionVar(buildfile.Example(rf.env, rf.module)); v != "" {
+		// goreleaser's default ldflags stamp main.version whether or not the main
+		// package declares it; -X then does nothing, and the build goes on, as it does
+		// under goreleaser: the binary just carries no version.
+		if why, err := p.CheckVersionVar(ri.Main, ri.Tags, v); err == nil && why != "" {
+			return "", fmt.Sprintf("image %s: %s:%d stamps the version into %s, which %s, so the binary carries none: declare it (var version string), or set Image.VersionVar", ri.Name, ri.Release.File, ri.Release.Line, v, why)
+		}
 		return v, ""
 	}
 	return "", fmt.Sprintf("image %s: %s:%d builds it with ldflags that stamp no version (no -X NAME={{.Version}}), so the binary carries none: add one there, or set Image.VersionVar", ri.Name, ri.Release.File, ri.Release.Line)

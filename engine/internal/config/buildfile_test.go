@@ -183,3 +183,24 @@ func TestDetectBuildVars(t *testing.T) {
 		})
 	}
 }
+
+// TestReleaseFileDefaultLdflagsNoVariable: `goreleaser init`'s file (no ldflags, so
+// goreleaser's default -X main.version=...) on a main that declares no version builds,
+// as under goreleaser, with a warning that the binary carries no version.
+func TestReleaseFileDefaultLdflagsNoVariable(t *testing.T) {
+	r, err := resolveFiles(t, map[string]string{
+		"go.mod":          "module example.com/svc\ngo 1.26\n",
+		"main.go":         "package main\nfunc main(){}\n",
+		".goreleaser.yml": "version: 2\nbuilds:\n  - env: [CGO_ENABLED=0]\n    goos: [linux]\n",
+	}, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := r.Images[0]
+	if img.Release == nil || img.VersionVar != "" {
+		t.Errorf("release %v, VersionVar %q: want the file's build and no version variable", img.Release != nil, img.VersionVar)
+	}
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], ".goreleaser.yml:3 stamps the version into main.version, which ") || !strings.Contains(r.Warnings[0], "declare it") {
+		t.Errorf("warnings %q: want one naming main.version and the fix", r.Warnings)
+	}
+}
