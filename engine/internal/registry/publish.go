@@ -94,6 +94,12 @@ func (c *Client) Publish(ctx context.Context, moves []Move, gate Gate) error {
 		for _, p := range ps {
 			if p.prev != p.Digest {
 				if err := remote.Tag(p.tag, p.desc, c.remote(ctx)...); err != nil {
+					// The registry may have moved the tag and failed the answer (a 502
+					// from a proxy in front of it): ask, and take it back with the rest
+					// when it did, or when the registry cannot say.
+					if now, rerr := c.Resolve(context.WithoutCancel(ctx), p.tag.String()); rerr != nil || now == p.Digest {
+						done = append(done, p)
+					}
 					return c.undo(ctx, done, explain(ctx, "tagging "+p.tag.String(), p.tag.RegistryStr(), err))
 				}
 			}

@@ -510,3 +510,42 @@ func TestPublishFinishesAnInterruptedPublish(t *testing.T) {
 		t.Errorf("a third publish: %v, wrote %v; want nothing written", err, puts)
 	}
 }
+
+// TestPublishTagAppliedButFailed: a registry (or the proxy in front of it) that moves
+// a tag and then answers 502 does not leave it moved behind "no tag was moved": the
+// tag is read back and put where it was with the others.
+func TestPublishTagAppliedButFailed(t *testing.T) {
+	ctx := context.Background()
+	reg := newRegistry()
+	old, _ := pushIndex(t, serve(t, reg))
+	host := serve(t, reg)
+	repo := host + "/" + repoPath
+	opts := testOptions(2)
+	if err := publish(ctx, repo, old, []string{"1.2"}, opts...); err != nil {
+		t.Fatal(err)
+	}
+	digest, _ := pushIndex(t, host)
+	if digest == old {
+		t.Fatal("pushIndex gave the same index twice: the case this test is about did not arise")
+	}
+	var puts atomic.Int32
+	lying := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isManifest(r, http.MethodPut) && strings.HasSuffix(r.URL.Path, "/manifests/1.2") && puts.Add(1) <= 2 {
+			reg.ServeHTTP(httptest.NewRecorder(), r) // applied
+			http.Error(w, "bad gateway", http.StatusBadGateway)
+			return
+		}
+		reg.ServeHTTP(w, r)
+	}))
+	lrepo := lying + "/" + repoPath
+	err := publish(ctx, lrepo, digest, []string{"1.2"}, opts...)
+	if err == nil {
+		t.Fatal("Publish succeeded though every answer to the tag's PUT was 502")
+	}
+	if strings.Contains(err.Error(), "no tag was moved") || !strings.Contains(err.Error(), "put back where they were: "+lrepo+":1.2") {
+		t.Errorf("error %q: want the moved tag named as put back", err)
+	}
+	if got, err := Resolve(ctx, repo+":1.2", opts...); err != nil || got != old {
+		t.Errorf("Resolve(1.2) = %q, %v; want it back at %s", got, err, old)
+	}
+}
