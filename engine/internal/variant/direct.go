@@ -126,8 +126,8 @@ func (s Spec) created() (time.Time, error) {
 }
 
 // imageConfig is the config the Dockerfile gives s's images: Image.Labels under
-// mageship's four labels (which the Dockerfile sets from the build args; an empty
-// one is left out), Image.Env after ZONEINFO, Image.Args as the CMD.
+// mageship's four labels (set from the build args, as the Dockerfile's LABEL sets
+// them, empty ones too), Image.Env after ZONEINFO, Image.Args as the CMD.
 func (s Spec) imageConfig(when time.Time) assemble.Config {
 	img := s.Image
 	labels := map[string]string{}
@@ -140,10 +140,10 @@ func (s Spec) imageConfig(when time.Time) assemble.Config {
 		"org.opencontainers.image.version":  "VERSION",
 		"org.opencontainers.image.created":  "CREATED",
 	} {
-		delete(labels, label)
-		if v := s.Build.BuildArgs[arg]; v != "" {
-			labels[label] = v
-		}
+		// Set even when empty, as the Dockerfile's LABEL does: an empty one hides
+		// the base image's (a base that names its own revision or source must not
+		// lend it to this image).
+		labels[label] = s.Build.BuildArgs[arg]
 	}
 	return assemble.Config{
 		User:       img.User,

@@ -216,3 +216,26 @@ func TestPinBaseAssemblesOnTheResolvedDigest(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectLabelsHideTheBase: with no revision or source (no git, no remote), the
+// direct image does not lend the base image's: the labels are set empty, as the
+// Dockerfile's LABEL sets them.
+func TestDirectLabelsHideTheBase(t *testing.T) {
+	p := platform.Platform{OS: "linux", Arch: "amd64"}
+	base, err := assemble.Image(nil, nil, p, assemble.Config{Labels: map[string]string{"org.opencontainers.image.revision": "0123abc", "org.opencontainers.image.source": "https://example.com/base", "vendor": "base"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Spec{Image: config.ResolvedImage{Image: config.Image{Name: "example.com/hello", Binary: "hello", User: "65534:65534"}}, Variant: Debug,
+		Assemble: config.AssembleDirect, Base: "example.com/base", Build: buildx.Build{Context: directContext(t, p), Platforms: []platform.Platform{p}, SourceDateEpoch: "0",
+			BuildArgs: map[string]string{"VERSION": "1.2.3"}}}
+	img, err := s.assembleImage(base, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, _ := img.ConfigFile()
+	l := cf.Config.Labels
+	if l["org.opencontainers.image.revision"] != "" || l["org.opencontainers.image.source"] != "" || l["org.opencontainers.image.version"] != "1.2.3" || l["vendor"] != "base" {
+		t.Errorf("labels %v: want the base's revision and source hidden, its other labels kept", l)
+	}
+}
