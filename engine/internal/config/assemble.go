@@ -30,3 +30,19 @@ func assembler(env, cfg, build, template string) (string, error) {
 	}
 	return "", fmt.Errorf("unknown assembler %q (from %s or Config.Assemble): use %s (in-process, the default on the host path) or %s (docker buildx)", a, EnvAssemble, AssembleDirect, AssembleBuildx)
 }
+
+// EnvPath is the build path and assembler the environment alone asks for, resolved as
+// Resolve resolves them (MAGESHIP_BUILD, MAGESHIP_ASSEMBLE, MAGESHIP_TEMPLATE over
+// the defaults); a value Resolve would refuse gives the default. It is what doctor
+// checks when the configuration does not resolve.
+func EnvPath(getenv func(string) string) (build, assemble string) {
+	build = pick(getenv(EnvBuild), BuildHost)
+	if build != BuildContainer {
+		build = BuildHost
+	}
+	a, err := assembler(getenv(EnvAssemble), "", build, getenv(EnvTemplate))
+	if err != nil {
+		a, _ = assembler("", "", build, "")
+	}
+	return build, a
+}

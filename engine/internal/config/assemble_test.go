@@ -46,3 +46,23 @@ func TestResolveAssemble(t *testing.T) {
 		t.Fatal("Config.Assemble direct on the container path resolved; want a refusal")
 	}
 }
+
+// TestEnvPath: a doctor whose configuration does not resolve checks the path the
+// environment asks for, and by default the host path with in-process assembly.
+func TestEnvPath(t *testing.T) {
+	for _, tc := range []struct {
+		env             map[string]string
+		build, assemble string
+	}{
+		{nil, BuildHost, AssembleDirect},
+		{map[string]string{EnvAssemble: "buildx"}, BuildHost, AssembleBuildx},
+		{map[string]string{EnvBuild: "container"}, BuildContainer, AssembleBuildx},
+		{map[string]string{EnvTemplate: "my.tmpl"}, BuildHost, AssembleBuildx},
+		{map[string]string{EnvAssemble: "kaniko"}, BuildHost, AssembleDirect},
+	} {
+		b, a := EnvPath(func(k string) string { return tc.env[k] })
+		if b != tc.build || a != tc.assemble {
+			t.Errorf("EnvPath(%v) = %s, %s; want %s, %s", tc.env, b, a, tc.build, tc.assemble)
+		}
+	}
+}

@@ -299,7 +299,7 @@ func Doctor(ctx context.Context, o Options) error {
 	r, err := load(o)
 	path := doctor.Path{Build: r.Build, Assemble: r.Assemble}
 	if err != nil {
-		path = defaultPath(o.Getenv)
+		path.Build, path.Assemble = config.EnvPath(o.Getenv)
 		// A configuration error is one finding: the other checks run on the defaults.
 		n.ConfigErr, n.Platforms, n.Dir = err, config.DefaultPlatforms, o.Dir
 		n.Dist = strings.TrimSpace(o.Getenv(config.EnvDist))
@@ -323,17 +323,4 @@ func Doctor(ctx context.Context, o Options) error {
 	rep := doctor.RunFor(ctx, n, path)
 	rep.Print(o.Stdout)
 	return rep.Err()
-}
-
-// defaultPath is the build path doctor checks when the configuration does not resolve:
-// what the environment asks for, else the default (host, assembled in-process).
-func defaultPath(getenv func(string) string) doctor.Path {
-	p := doctor.Path{Build: config.BuildHost, Assemble: config.AssembleDirect}
-	if strings.TrimSpace(getenv(config.EnvBuild)) == config.BuildContainer {
-		p.Build = config.BuildContainer
-	}
-	if p.Build == config.BuildContainer || strings.TrimSpace(getenv(config.EnvAssemble)) == config.AssembleBuildx {
-		p.Assemble = config.AssembleBuildx
-	}
-	return p
 }

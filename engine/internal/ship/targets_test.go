@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"strings"
 	"testing"
-
-	"github.com/mageship/mageship/engine/internal/config"
-	"github.com/mageship/mageship/engine/internal/doctor"
 )
 
 // TestTargetChecksItsCall: a name the engine does not know, or the wrong number of
@@ -43,23 +40,5 @@ func TestReleaseOptions(t *testing.T) {
 	}
 	if _, err := ro.Load(); err == nil {
 		t.Error("Load resolved a directory with no go.mod")
-	}
-}
-
-// TestDefaultPath: a doctor whose configuration does not resolve checks the path the
-// environment asks for, and by default the host path with in-process assembly (not
-// the buildx path a zero configuration would suggest).
-func TestDefaultPath(t *testing.T) {
-	for _, tc := range []struct {
-		env  map[string]string
-		want doctor.Path
-	}{
-		{nil, doctor.Path{Build: config.BuildHost, Assemble: config.AssembleDirect}},
-		{map[string]string{config.EnvAssemble: "buildx"}, doctor.Path{Build: config.BuildHost, Assemble: config.AssembleBuildx}},
-		{map[string]string{config.EnvBuild: "container"}, doctor.Path{Build: config.BuildContainer, Assemble: config.AssembleBuildx}},
-	} {
-		if got := defaultPath(func(k string) string { return tc.env[k] }); got != tc.want {
-			t.Errorf("defaultPath(%v) = %+v, want %+v", tc.env, got, tc.want)
-		}
 	}
 }
