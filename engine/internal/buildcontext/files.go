@@ -3,7 +3,6 @@ package buildcontext
 import (
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 )
@@ -45,18 +44,14 @@ func AuditFiles(root string, froms []string) error {
 	return nil
 }
 
-// auditName fails when the file named (a path under root) or its content (at data)
-// looks like a secret.
+// auditName fails when the regular file named (a path under root) or its content (at
+// data, its target when named is a symlink) looks like a secret.
 func auditName(root, from, named, data string) error {
 	rel, err := filepath.Rel(root, named)
 	if err != nil {
 		return err
 	}
 	rel = filepath.ToSlash(rel)
-	fi, err := os.Stat(data)
-	if err != nil || !fi.Mode().IsRegular() {
-		return err
-	}
 	secret, err := looksSecret(rel, data)
 	if err == nil && !secret && filepath.Base(data) != filepath.Base(named) {
 		secret, err = looksSecret(filepath.Base(data), data)
